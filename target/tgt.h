@@ -1,0 +1,186 @@
+/* target: the SCSI device server (SPC-4 / SBC-3) of one SCSI target device.
+ *
+ * Public API used by the transport (transport/isc_*.c) and the application (app/). The transport turns an iSCSI
+ * SCSI Command PDU into a struct tgt_cmd, submits it, and gets it back through cmd->done(). Nothing here knows
+ * about iSCSI or libuv: blocking work (file I/O) is handed to the executor the application supplies.
+ *
+ * Ownership: the application creates and frees the struct tgt_server; LUs and nexuses belong to it.
+ * struct tgt_cmd is owned by the transport (embedded in its task), lent to the target from tgt_cmd_submit()
+ * until cmd->done() is called, exactly once.
+ */
+#ifndef TGT_H
+#define TGT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tgt_server;
+struct tgt_lu;
+struct tgt_nexus;
+struct pr_itn_tab;
+
+/* ---- executor: how blocking work leaves the event-loop thread ---------------------------------------- */
+
+struct tgt_work {
+    void (*work)(struct tgt_work *w); /* runs on a worker thread; must not touch target state */
+    void (*done)(struct tgt_work *w); /* runs back on the loop thread */
+    void *impl[4];                    /* for the executor implementation (e.g. a uv_work_t pointer) */
+};
+
+struct tgt_exec {
+    /* Queue w: w->work on some thread, then w->done on the loop thread. Returns 0 or -errno. */
+    int (*queue)(void *ctx, struct tgt_work *w);
+    void *ctx;
+};
+
+/* ---- server and logical units ------------------------------------------------------------------------- */
+
+struct tgt_server_cfg {
+    const char *target_name;   /* iSCSI target name, e.g. iqn.2026-11.org.prtarget:disk */
+    uint16_t n_ports;          /* target ports (= target portal groups); relative target port ids 1..n_ports */
+    struct tgt_exec exec;      /* exec.queue == NULL: blocking work runs inline (tests) */
+    uint64_t (*now_ms)(void *ctx); /* monotonic time, for tests to control; NULL = none needed */
+    void *now_ctx;
+};
+
+enum tgt_backend { TGT_BACKEND_MEM = 0, TGT_BACKEND_FILE };
+
+struct tgt_lu_cfg {
+    enum tgt_backend backend;
+    const char *path;          /* file backend: the file */
+    uint64_t size;             /* bytes; mem: required; file: 0 = the file's size, else create/extend to it */
+    uint32_t block_size;       /* 512 (default when 0) or 4096 */
+    bool read_only;
+    const char *state_dir;     /* where APTPL state lives; NULL = beside a file LU, none for a mem LU */
+    const char *vendor, *product, *serial; /* NULL = defaults */
+};
+
+/* Returns NULL with a one-line reason in err on failure. */
+struct tgt_server *tgt_server_new(const struct tgt_server_cfg *cfg, char *err, size_t errlen);
+/* Adds LUN n (n = number of LUs added so far). Returns 0, or -errno with a one-line reason in err
+ * (naming the path/field), e.g. a missing file or a corrupt APTPL state file. */
+int tgt_server_add_lu(struct tgt_server *srv, const struct tgt_lu_cfg *cfg, char *err, size_t errlen);
+unsigned tgt_server_lu_count(const struct tgt_server *srv);
+struct tgt_lu *tgt_server_lu(struct tgt_server *srv, uint64_t lun); /* NULL if no such LU */
+struct pr_itn_tab *tgt_server_itn_tab(struct tgt_server *srv);
+/* Flush every LU (file backends fsync). Synchronous; for shutdown. Returns 0 or -errno. */
+int tgt_server_flush(struct tgt_server *srv);
+/* Frees everything. No command may be outstanding. */
+void tgt_server_free(struct tgt_server *srv);
+
+/* ---- I_T nexus ---------------------------------------------------------------------------------------- */
+
+/* A login on target port rtpi by initiator port (iname, isid). The same triple gives the same nexus again
+ * (registrations and reservations are kept across logout and re-login). The first login of a nexus gets a
+ * POWER ON, RESET OR BUS DEVICE RESET OCCURRED (29h/00h) unit attention on every LU; a re-login after the nexus
+ * was lost gets I_T NEXUS LOSS OCCURRED (29h/07h). Returns NULL on bad identity or out of memory. */
+struct tgt_nexus *tgt_nexus_login(struct tgt_server *srv, const char *iname, const uint8_t isid[6],
+                                  uint16_t rtpi);
+/* The session ended (logout or connection loss). The nexus object stays valid (it is owned by the server). */
+void tgt_nexus_logout(struct tgt_nexus *nx);
+uint32_t tgt_nexus_id(const struct tgt_nexus *nx);
+
+/* ---- commands ------------------------------------------------------------------------------------------ */
+
+enum tgt_dir { TGT_DIR_NONE = 0, TGT_DIR_READ = 1, TGT_DIR_WRITE = 2, TGT_DIR_BIDI = 3 };
+
+enum tgt_task_attr { TGT_TASK_UNTAGGED = 0, TGT_TASK_SIMPLE = 1, TGT_TASK_ORDERED = 2, TGT_TASK_HOQ = 3,
+                     TGT_TASK_ACA = 4 };
+
+#define TGT_SENSE_MAX 96
+#define TGT_CDB_MAX 32
+#define TGT_CMD_MAX_IOV 4
+
+/* SCSI status codes (SAM-5). */
+#define TGT_STATUS_GOOD 0x00
+#define TGT_STATUS_CHECK_CONDITION 0x02
+#define TGT_STATUS_CONDITION_MET 0x04
+#define TGT_STATUS_BUSY 0x08
+#define TGT_STATUS_RESERVATION_CONFLICT 0x18
+#define TGT_STATUS_TASK_SET_FULL 0x28
+#define TGT_STATUS_ACA_ACTIVE 0x30
+#define TGT_STATUS_TASK_ABORTED 0x40
+
+struct tgt_iov {
+    void *base;
+    size_t len;
+};
+
+struct tgt_cmd {
+    /* In: set by the transport before tgt_cmd_submit(). */
+    struct tgt_nexus *nexus;
+    uint64_t lun;                 /* LUN number (flat/peripheral addressing decoded) */
+    uint8_t cdb[TGT_CDB_MAX];
+    uint8_t cdb_len;
+    uint8_t task_attr;            /* enum tgt_task_attr */
+    uint64_t tag;                 /* task tag (iSCSI ITT) */
+    uint32_t exp_len;             /* expected data transfer length (iSCSI EDTL) */
+    uint8_t dir;                  /* enum tgt_dir, from the iSCSI R/W bits */
+    uint8_t *buf;                 /* transport-owned, buf_cap >= max(exp_len, TGT_CMD_MIN_BUF): */
+    size_t buf_cap;               /*   holds the Data-Out on entry; a handler may build Data-In in it */
+    size_t dout_len;              /* bytes of Data-Out received in buf (may be < exp_len) */
+    void (*done)(struct tgt_cmd *cmd);
+    void *owner;                  /* for the transport */
+
+    /* Out: valid when done() runs. */
+    uint8_t status;
+    uint8_t sense_len;
+    uint8_t sense[TGT_SENSE_MAX];
+    struct tgt_iov din[TGT_CMD_MAX_IOV]; /* Data-In to send, in order; may point into LU memory (zero-copy) */
+    unsigned din_cnt;
+    size_t din_len;               /* sum of din[].len; the transport clips to exp_len and computes residuals */
+    bool aborted;                 /* terminated by a task management function or PREEMPT AND ABORT: the
+                                     transport sends no response unless status == TASK ABORTED (TAS=1) */
+
+    /* Private to the target. */
+    struct tgt_lu *lu;
+    const void *row;
+    struct tgt_cmd *ts_prev, *ts_next; /* task set membership */
+    struct tgt_work work;
+    int io_err;
+    uint64_t lba;
+    uint32_t nblocks;
+    uint8_t flags;
+};
+
+#define TGT_CMD_MIN_BUF 65536 /* every allocation length of a command we answer from buf fits in this */
+
+/* Executes cmd; cmd->done(cmd) is called exactly once, possibly before this returns. */
+void tgt_cmd_submit(struct tgt_server *srv, struct tgt_cmd *cmd);
+
+/* ---- task management ------------------------------------------------------------------------------------ */
+
+enum tgt_tmf {
+    TGT_TMF_ABORT_TASK = 1,
+    TGT_TMF_ABORT_TASK_SET,
+    TGT_TMF_CLEAR_ACA,
+    TGT_TMF_CLEAR_TASK_SET,
+    TGT_TMF_LUN_RESET,
+    TGT_TMF_TARGET_WARM_RESET,
+    TGT_TMF_TARGET_COLD_RESET,
+    TGT_TMF_IT_NEXUS_RESET,
+    TGT_TMF_QUERY_TASK,
+};
+
+enum tgt_tmf_result {
+    TGT_TMF_COMPLETE = 0,
+    TGT_TMF_TASK_NOT_FOUND = 1,    /* also QUERY TASK: task not in the task set */
+    TGT_TMF_LUN_NOT_FOUND = 2,
+    TGT_TMF_NOT_SUPPORTED = 5,
+    TGT_TMF_REJECTED = 255,
+    TGT_TMF_SUCCEEDED = 0x100,     /* QUERY TASK: the task is in the task set */
+};
+
+/* Task management from nexus nx. For ABORT TASK, task is the command to abort (found by the transport from the
+ * referenced task tag) or NULL if the transport has no such task. Commands terminated here get aborted=true;
+ * those still running on a worker thread call done() later as usual. Unit attentions required by SAM-5/SPC-4
+ * after resets (29h/03h LUN reset, 29h/02h target reset, 2Fh/00h commands cleared by another initiator when
+ * TAS=0... ) are raised here. */
+enum tgt_tmf_result tgt_tmf(struct tgt_server *srv, struct tgt_nexus *nx, enum tgt_tmf fn, uint64_t lun,
+                            struct tgt_cmd *task);
+
+/* Number of commands of nexus nx still inside the target (submitted, done() not yet called). */
+unsigned tgt_nexus_cmds_in_flight(const struct tgt_nexus *nx);
+
+#endif

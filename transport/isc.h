@@ -1,0 +1,86 @@
+/* transport: the iSCSI target protocol (RFC 7143) over an abstract byte stream.
+ *
+ * Public API used by transport/net_*.c (the libuv glue) and app/. The net layer owns sockets; for each accepted
+ * connection it creates a struct isc_conn, feeds it every byte received, and performs the writes and the close
+ * the connection asks for through struct isc_conn_ops. Time reaches the protocol as now_ms arguments.
+ *
+ * Ownership: the application creates/frees struct isc_server. The net layer creates a connection with
+ * isc_conn_new() and, after its socket is closed (in the close callback), calls isc_conn_release(); the
+ * connection frees itself once no write or SCSI command of it is outstanding.
+ */
+#ifndef ISC_H
+#define ISC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target/tgt.h"
+
+struct isc_server;
+struct isc_conn;
+
+struct isc_portal {
+    const char *addr;      /* "127.0.0.1:3260", "[::1]:3260", "0.0.0.0:3260" (wildcard) — as listening */
+    uint16_t tpgt;         /* target portal group tag = relative target port id, 1..n */
+};
+
+struct isc_server_cfg {
+    const char *target_name;             /* iqn... */
+    const char *target_alias;            /* NULL = none */
+    struct tgt_server *tgt;              /* the SCSI target device behind target_name */
+    const struct isc_portal *portals;    /* every portal, for SendTargets */
+    unsigned n_portals;
+    uint32_t nop_interval_ms;            /* NOP-In ping of an idle initiator; 0 = never (default 5000) */
+    uint32_t nop_timeout_ms;             /* no answer to a ping within this: drop the connection (default 30000) */
+    uint32_t login_timeout_ms;           /* a connection not in full feature phase after this is dropped */
+    uint64_t (*now_ms)(void *ctx);
+    void *now_ctx;
+};
+
+struct isc_iov {
+    const void *base;
+    size_t len;
+};
+
+struct isc_conn_ops {
+    /* Queue an ordered, vectored write of n buffers. The buffers stay valid until done(arg, status) is called
+     * (status 0 or -errno). Returns 0 or -errno (then done is not called). */
+    int (*write)(void *net, const struct isc_iov *iov, unsigned n, void (*done)(void *arg, int status), void *arg);
+    /* Close the connection (after queued writes are flushed, if flush). The net layer calls
+     * isc_conn_release() from its close callback. */
+    void (*close)(void *net, bool flush);
+};
+
+struct isc_server *isc_server_new(const struct isc_server_cfg *cfg, char *err, size_t errlen);
+void isc_server_free(struct isc_server *srv);
+
+/* A new TCP connection accepted on the portal with tag tpgt. local_addr is the address the connection came in
+ * on ("127.0.0.1:3260"), used to answer SendTargets for a wildcard portal. */
+struct isc_conn *isc_conn_new(struct isc_server *srv, uint16_t tpgt, const char *local_addr, const char *peer_addr,
+                              const struct isc_conn_ops *ops, void *net);
+/* Bytes received. Returns 0, or -errno when the connection must be closed (the connection has already called
+ * ops->close itself in that case). */
+int isc_conn_feed(struct isc_conn *c, const uint8_t *data, size_t len);
+/* The socket is gone (EOF, error, or after ops->close). No ops may be called after this; the connection is
+ * freed once its outstanding target commands complete. */
+void isc_conn_release(struct isc_conn *c);
+/* Timers: called periodically (e.g. every second) with the current time. */
+void isc_server_tick(struct isc_server *srv, uint64_t now_ms);
+/* Stop: log every session out (Async logout request), abort what is outstanding. */
+void isc_server_shutdown(struct isc_server *srv);
+/* Sessions, for the control socket: calls fn once per session. */
+struct isc_session_info {
+    const char *initiator_name;
+    uint8_t isid[6];
+    uint16_t tsih;
+    uint16_t tpgt;
+    const char *peer_addr;
+    bool discovery;
+    bool header_digest, data_digest;
+    unsigned cmds_in_flight;
+};
+void isc_server_foreach_session(struct isc_server *srv, void (*fn)(void *arg, const struct isc_session_info *),
+                                void *arg);
+
+#endif
