@@ -21,6 +21,12 @@ struct isc_rx {
     uint32_t max_data_len;  /* largest DataSegmentLength accepted */
     bool header_digest, data_digest;
     int state;
+    /* additions (codec): */
+    bool cur_hdigest, cur_ddigest; /* digests in effect for the PDU being received (latched at its BHS) */
+    bool zero_copy;                /* see isc_rx_set_zero_copy() */
+    uint32_t data_len;             /* DataSegmentLength of the PDU being received */
+    const uint8_t *direct;         /* zero-copy: the data segment inside the caller's input, or NULL */
+    enum isc_rx_result err;        /* sticky error once the stream is broken */
 };
 
 void isc_rx_init(struct isc_rx *rx, uint32_t max_data_len);
@@ -32,5 +38,15 @@ void isc_rx_set_max_data_len(struct isc_rx *rx, uint32_t max);
  * for the next call), ISC_RX_NEED_MORE when all input was consumed, or an error. */
 enum isc_rx_result isc_rx_feed(struct isc_rx *rx, const uint8_t *in, size_t len, size_t *consumed,
                                struct isc_pdu *out);
+
+/* additions (codec) */
+
+/* Zero copy (off by default): when a PDU's whole data segment (with padding and digest) is inside one `in`
+ * buffer, out->data points into `in` instead of being copied. Then out->data is valid only as long as both the
+ * caller's input buffer and the next isc_rx_feed() call allow; a caller that keeps a PDU past its read callback
+ * must copy it or leave this off. */
+void isc_rx_set_zero_copy(struct isc_rx *rx, bool on);
+/* True when no part of a PDU is buffered (between PDUs). */
+bool isc_rx_idle(const struct isc_rx *rx);
 
 #endif
