@@ -292,9 +292,10 @@ static const uint32_t isc__crc32c_tab[8][256] = {
     },
 };
 
-static uint32_t isc__crc32c_sw(uint32_t crc, const uint8_t *p, size_t len)
+uint32_t isc__crc32c_sw(uint32_t crc, const void *data, size_t len)
 {
     const uint32_t (*t)[256] = isc__crc32c_tab;
+    const uint8_t *p = data;
 
     while (len && ((uintptr_t)p & 7u)) {
         crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xffu];
@@ -320,7 +321,7 @@ static uint32_t isc__crc32c_sw(uint32_t crc, const uint8_t *p, size_t len)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t isc__crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
+__attribute__((target("sse4.2"))) static uint32_t crc32c__sse42(uint32_t crc, const uint8_t *p, size_t len)
 {
     uint64_t c = crc;
 
@@ -349,15 +350,20 @@ bool isc_crc32c_hw(void)
 bool isc_crc32c_hw(void) { return false; }
 #endif
 
+uint32_t isc__crc32c_hw(uint32_t crc, const void *data, size_t len)
+{
+#if defined(__x86_64__)
+    if (isc_crc32c_hw())
+        return crc32c__sse42(crc, data, len);
+#endif
+    return isc__crc32c_sw(crc, data, len);
+}
+
 uint32_t isc_crc32c_update(uint32_t crc, const void *data, size_t len)
 {
     if (len == 0)
         return crc;
-#if defined(__x86_64__)
-    if (isc_crc32c_hw())
-        return isc__crc32c_hw(crc, data, len);
-#endif
-    return isc__crc32c_sw(crc, data, len);
+    return isc__crc32c_hw(crc, data, len);
 }
 
 uint32_t isc_crc32c(const void *data, size_t len)

@@ -232,5 +232,9 @@ void isc_bhs_init_reject(uint8_t *b, enum isc_reject_reason reason);
 uint32_t isc_data_digest(const void *data, size_t len);
 /* True when this process uses the SSE4.2 CRC32 instruction (for logs and benchmarks). */
 bool isc_crc32c_hw(void);
+/* Module-internal, exposed for tests: the portable slicing-by-8 CRC, and the SSE4.2 one (which falls back to the
+ * portable one where the instruction is missing). Same contract as isc_crc32c_update(). */
+uint32_t isc__crc32c_sw(uint32_t crc, const void *data, size_t len);
+uint32_t isc__crc32c_hw(uint32_t crc, const void *data, size_t len);
 
 #endif
