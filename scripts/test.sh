@@ -76,6 +76,8 @@ run_build() {
 
 mkdir -p "$root/build" "$root/build-asan"
 start=$(date +%s)
+echo "== house-rule checks"
+if "$root/scripts/check.sh"; then passed=$((passed + 1)); else step_fail "check.sh"; fi
 run_build "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 plain_ok=$?
 if [ $do_asan -eq 1 ]; then
