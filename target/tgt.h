@@ -132,6 +132,8 @@ struct tgt_cmd {
     size_t din_len;               /* sum of din[].len; the transport clips to exp_len and computes residuals */
     bool aborted;                 /* terminated by a task management function or PREEMPT AND ABORT: the
                                      transport sends no response unless status == TASK ABORTED (TAS=1) */
+    size_t dout_want;             /* bytes of Data-Out the CDB asks for (the SCSI transfer length of a write,
+                                     SPDTL); the transport computes write residuals from it against exp_len */
 
     /* Private to the target. */
     struct tgt_lu *lu;
@@ -142,6 +144,9 @@ struct tgt_cmd {
     uint64_t lba;
     uint32_t nblocks;
     uint8_t flags;
+    uint8_t op;                   /* which blocking operation work.work runs (target/sbc.c) */
+    uint16_t cflags;              /* TGT__CF_* state bits */
+    uint64_t info;                /* e.g. miscompare offset, filled by the worker */
 };
 
 #define TGT_CMD_MIN_BUF 65536 /* every allocation length of a command we answer from buf fits in this */

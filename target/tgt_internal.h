@@ -1,4 +1,4 @@
-/* Internals of the target layer, shared by target/*.c (including pr_cmd.c). Not for the transport. */
+/* Internals of the target layer, shared by the sources in target/ (including pr_cmd.c). Not for the transport. */
 #ifndef TGT_INTERNAL_H
 #define TGT_INTERNAL_H
 
@@ -95,5 +95,192 @@ void tgt_lu_abort_nexus_tasks(struct tgt_lu *lu, uint32_t itn, const struct tgt_
 uint32_t tgt_cmd_itn(const struct tgt_cmd *cmd);
 /* The relative target port identifier of a nexus (for READ FULL STATUS, ALL_TG_PT). */
 uint16_t tgt_cmd_rtpi(const struct tgt_cmd *cmd);
+
+/* ---- layer-private definitions (sources in target/ only) --------------------------------------------------------- */
+
+#include <pthread.h>
+
+/* More named sense (target/sense.c). */
+void tgt_set_unit_attention(struct tgt_cmd *cmd, uint8_t asc, uint8_t ascq);
+void tgt_set_miscompare(struct tgt_cmd *cmd, uint64_t offset);            /* MISCOMPARE 1Dh/00h, INFORMATION */
+void tgt_set_saving_params_unsupported(struct tgt_cmd *cmd);              /* 39h/00h */
+void tgt_set_invalid_field_iu(struct tgt_cmd *cmd);                       /* 0Eh/03h */
+void tgt_set_not_ready(struct tgt_cmd *cmd, uint8_t asc, uint8_t ascq);
+void tgt_set_task_aborted(struct tgt_cmd *cmd);                           /* status 40h, no sense */
+void tgt_set_internal_error(struct tgt_cmd *cmd);                         /* HARDWARE ERROR 44h/00h */
+void tgt_set_sense_info(struct tgt_cmd *cmd, uint8_t key, uint8_t asc, uint8_t ascq, uint64_t info);
+
+/* Sense data as a value, so REQUEST SENSE can return it as parameter data instead of as sense. */
+struct tgt_sense_desc {
+    uint8_t key, asc, ascq;
+    bool sksv;
+    uint8_t sks[3];           /* SPC-4 4.5.2.4: sense key specific bytes, SKSV bit included in sks[0] */
+    bool info_valid;
+    uint64_t info;
+};
+/* Build sense data into out (cap bytes) in fixed (70h) or descriptor (72h) format; returns its length. */
+size_t tgt__sense_build(uint8_t *out, size_t cap, bool descriptor, const struct tgt_sense_desc *sd);
+
+/* Command state bits (cmd->cflags). */
+#define TGT__CF_IN_TASK_SET 0x0001u /* linked into lu's task set */
+#define TGT__CF_IN_WORKER   0x0002u /* work.work queued or running: done() must wait for work.done */
+#define TGT__CF_COUNTED     0x0004u /* counted in the nexus's in-flight total */
+#define TGT__CF_COMPLETED   0x0008u /* done() already called */
+
+/* Backend operations of a logical unit. Offsets and lengths are in bytes and already range-checked. Functions
+ * marked "blocking" run on a worker thread when ops->blocking; they return 0 or -errno. */
+struct tgt_lu_ops {
+    const char *name;
+    bool blocking;
+    /* Zero-copy view of LU memory, or NULL when the backend has none (then read() is used). */
+    uint8_t *(*map)(struct tgt_lu *lu, uint64_t off, size_t len);
+    int (*read)(struct tgt_lu *lu, void *dst, uint64_t off, size_t len);              /* blocking */
+    int (*write)(struct tgt_lu *lu, const void *src, uint64_t off, size_t len);       /* blocking */
+    int (*flush)(struct tgt_lu *lu);                                                  /* blocking */
+    int (*unmap)(struct tgt_lu *lu, uint64_t off, uint64_t len);                      /* blocking */
+    /* Provisioning status starting at off: sets *mapped and the length of the run with that status. */
+    int (*lba_status)(struct tgt_lu *lu, uint64_t off, bool *mapped, uint64_t *run);  /* blocking */
+    uint64_t (*capacity)(const struct tgt_lu *lu);
+    void (*close)(struct tgt_lu *lu);
+};
+
+/* Mode parameters of one LU (shared by every I_T nexus; SPC-4 7.5.1 allows either, and a change raises
+ * MODE PARAMETERS CHANGED for the other nexuses). */
+struct tgt_mode {
+    bool wce;      /* caching page 08h */
+    bool rcd;
+    bool d_sense;  /* control page 0Ah */
+    bool tas;
+    bool swp;
+    uint8_t qerr;
+    uint8_t ie_flags; /* informational exceptions page 1Ch byte 2 */
+    uint8_t mrie;
+    uint32_t ie_interval, ie_count;
+};
+
+#define TGT_UA_MAX 8 /* pending unit attentions per (LU, I_T nexus) */
+
+struct tgt_ua_q {
+    uint8_t n;
+    struct { uint8_t asc, ascq; } e[TGT_UA_MAX];
+};
+
+struct tgt_lu {
+    struct tgt_server *srv;
+    uint64_t lun;
+    const struct tgt_lu_ops *ops;
+    uint64_t size;            /* bytes, a multiple of block_size */
+    uint64_t nblocks;
+    uint32_t block_size;
+    uint8_t bs_shift;
+    bool read_only;
+    bool thin;                /* UNMAP really frees storage (mem: madvise; file: hole punching works) */
+    struct tgt_mode mode;
+    struct pr_state *pr;
+    struct tgt_cmd *ts_head, *ts_tail; /* task set */
+    struct tgt_ua_q *ua;      /* indexed by itn id, grown as ids appear */
+    uint32_t ua_cap;
+    uint8_t naa[8];           /* NAA 3h locally assigned designator (VPD 83h) */
+    char serial[33];
+    char vendor[9], product[17];
+    char *path;               /* file backend */
+    /* Backend state. */
+    uint8_t *mem;             /* mem: the mapping */
+    size_t mem_len;
+    int fd;                   /* file */
+    /* COMPARE AND WRITE must be atomic with respect to every other command (SBC-3 5.2); worker threads of a
+     * blocking backend take this shared for ordinary I/O and exclusive for COMPARE AND WRITE. */
+    pthread_rwlock_t io_lock;
+};
+
+struct tgt_nexus {
+    struct tgt_server *srv;
+    uint32_t itn;
+    uint16_t rtpi;
+    bool logged_in;
+    unsigned in_flight;
+};
+
+struct tgt_server {
+    char *target_name;
+    uint16_t n_ports;
+    struct tgt_exec exec;
+    uint64_t (*now_ms)(void *ctx);
+    void *now_ctx;
+    struct pr_itn_tab *itn_tab;
+    struct tgt_lu **lus;
+    unsigned n_lus, cap_lus;
+    struct tgt_nexus **nexus; /* indexed by itn id */
+    uint32_t nexus_cap;
+};
+
+/* Backends (lu_mem.c, lu_file.c): fill lu->ops, size and backend state. 0 or -errno with a reason in err. */
+int tgt__lu_mem_open(struct tgt_lu *lu, const struct tgt_lu_cfg *cfg, char *err, size_t errlen);
+int tgt__lu_file_open(struct tgt_lu *lu, const struct tgt_lu_cfg *cfg, char *err, size_t errlen);
+
+/* Mode page defaults (spc.c), used at LU creation and after a LUN reset (SAM-5 6.3.3: mode parameters return to
+ * their saved values, and we have no saved values, so to their defaults). */
+void tgt__mode_defaults(struct tgt_mode *m);
+
+/* Unit attentions (ua.c). */
+void tgt__ua_raise_all(struct tgt_lu *lu, uint8_t asc, uint8_t ascq, uint32_t except_itn);
+/* Pops the highest-priority pending UA of itn on lu; false when none. */
+bool tgt__ua_pop(struct tgt_lu *lu, uint32_t itn, uint8_t *asc, uint8_t *ascq);
+bool tgt__ua_pending(const struct tgt_lu *lu, uint32_t itn);
+void tgt__ua_clear(struct tgt_lu *lu, uint32_t itn);
+void tgt__ua_free(struct tgt_lu *lu);
+
+/* Task set (dispatch.c). */
+void tgt__task_set_remove(struct tgt_cmd *cmd);
+/* Terminate cmd because of a task management function or PREEMPT AND ABORT (SAM-5 5.6). tas: report TASK
+ * ABORTED (control mode page TAS=1, and the task belongs to another I_T nexus than the requester). */
+void tgt__task_abort(struct tgt_cmd *cmd, bool tas);
+
+/* Executor glue (dispatch.c): run cmd's blocking work (work.work) on the server's executor, or inline. */
+enum tgt_exec_result tgt__queue_work(struct tgt_cmd *cmd);
+/* First call of every work.done: true when the command was aborted meanwhile and has now been completed. */
+bool tgt__work_finished(struct tgt_cmd *cmd);
+struct tgt_cmd *tgt__cmd_of_work(struct tgt_work *w);
+
+/* Command table helpers (cmd_table.c). */
+/* True when opcode carries a service action; *sa gets it from the CDB. */
+bool tgt__cdb_sa(const uint8_t *cdb, uint16_t *sa);
+
+/* Block limits: reported in VPD B0h (spc.c), enforced by the SBC handlers (sbc.c). */
+#define TGT_MAX_XFER_BYTES (8u << 20)       /* MAXIMUM TRANSFER LENGTH: 8 MiB worth of blocks */
+#define TGT_OPT_XFER_BYTES (1u << 20)       /* OPTIMAL TRANSFER LENGTH */
+#define TGT_MAX_CAW_BLOCKS 255u             /* MAXIMUM COMPARE AND WRITE LENGTH */
+#define TGT_MAX_UNMAP_BLOCKS 0x400000u      /* MAXIMUM UNMAP LBA COUNT */
+#define TGT_MAX_UNMAP_DESCS 256u            /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+#define TGT_MAX_WS_BLOCKS 0x400000u         /* MAXIMUM WRITE SAME LENGTH */
+#define TGT_PHYS_BLOCK 4096u                /* the page size: granularity of unmapping on a mem LU */
+
+/* Unit attention removal of one condition (REPORT LUNS clears REPORTED LUNS DATA HAS CHANGED, SPC-4 6.33). */
+void tgt__ua_remove(struct tgt_lu *lu, uint32_t itn, uint8_t asc, uint8_t ascq);
+
+/* Handlers (spc.c, sbc.c). */
+enum tgt_exec_result tgt_spc_test_unit_ready(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_request_sense(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_inquiry(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_mode_select(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_mode_sense(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_report_luns(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_rsoc(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_start_stop_unit(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_spc_prevent_allow(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_read_capacity10(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_read_capacity16(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_read(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_write(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_verify(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_write_verify(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_sync_cache(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_prefetch(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_write_same(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_unmap(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_get_lba_status(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_compare_and_write(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_orwrite(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_sbc_read_defect_data(struct tgt_cmd *cmd);
 
 #endif

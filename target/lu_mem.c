@@ -1,0 +1,142 @@
+/* In-memory LU backend (mem:SIZE).
+ *
+ * One private anonymous mapping with MAP_NORESERVE: the kernel commits a page only when it is first written,
+ * so an idle mem:1G LU costs almost nothing, and reads of never-written blocks see the shared zero page. Reads
+ * are zero-copy (the Data-In points into the mapping); UNMAP gives whole pages back with MADV_DONTNEED, after
+ * which they read as zeros again (LBPRZ=1, SBC-3 4.7.4.5).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "target/tgt_internal.h"
+
+static uint8_t *mem_map(struct tgt_lu *lu, uint64_t off, size_t len)
+{
+    (void)len;
+    return lu->mem + off;
+}
+
+static int mem_read(struct tgt_lu *lu, void *dst, uint64_t off, size_t len)
+{
+    memcpy(dst, lu->mem + off, len);
+    return 0;
+}
+
+static int mem_write(struct tgt_lu *lu, const void *src, uint64_t off, size_t len)
+{
+    memcpy(lu->mem + off, src, len);
+    return 0;
+}
+
+static int mem_flush(struct tgt_lu *lu)
+{
+    (void)lu;
+    return 0;
+}
+
+static int mem_unmap(struct tgt_lu *lu, uint64_t off, uint64_t len)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t end = off + len;
+    uint64_t a = (off + page - 1) & ~(page - 1);
+    uint64_t b = end & ~(page - 1);
+
+    if (a >= b) {
+        memset(lu->mem + off, 0, len);
+        return 0;
+    }
+    /* Partial pages at either end are zeroed; whole pages go back to the kernel. */
+    memset(lu->mem + off, 0, a - off);
+    memset(lu->mem + b, 0, end - b);
+    if (madvise(lu->mem + a, b - a, MADV_DONTNEED) != 0)
+        memset(lu->mem + a, 0, b - a);
+    return 0;
+}
+
+static int mem_lba_status(struct tgt_lu *lu, uint64_t off, bool *mapped, uint64_t *run)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t start = off & ~(page - 1);
+    unsigned char vec[64];
+    bool first_state = false;
+    uint64_t p = start;
+
+    /* A page is mapped (provisioned) when it is resident: written pages of a private anonymous mapping stay
+     * resident unless swapped, never-written or unmapped pages are not. */
+    while (p < lu->mem_len) {
+        size_t n = (size_t)((lu->mem_len - p + page - 1) / page);
+
+        if (n > sizeof(vec))
+            n = sizeof(vec);
+        if (mincore(lu->mem + p, n * page > lu->mem_len - p ? lu->mem_len - p : n * page, vec) != 0)
+            return -errno;
+        for (size_t i = 0; i < n; i++, p += page) {
+            bool m = vec[i] & 1;
+
+            if (p == start)
+                first_state = m;
+            else if (m != first_state)
+                goto out;
+        }
+    }
+out:
+    if (p > lu->mem_len)
+        p = lu->mem_len;
+    *mapped = first_state;
+    *run = p - off;
+    return 0;
+}
+
+static uint64_t mem_capacity(const struct tgt_lu *lu)
+{
+    return lu->mem_len;
+}
+
+static void mem_close(struct tgt_lu *lu)
+{
+    if (lu->mem)
+        munmap(lu->mem, lu->mem_len);
+    lu->mem = NULL;
+}
+
+static const struct tgt_lu_ops mem_ops = {
+    .name = "mem",
+    .blocking = false,
+    .map = mem_map,
+    .read = mem_read,
+    .write = mem_write,
+    .flush = mem_flush,
+    .unmap = mem_unmap,
+    .lba_status = mem_lba_status,
+    .capacity = mem_capacity,
+    .close = mem_close,
+};
+
+int tgt__lu_mem_open(struct tgt_lu *lu, const struct tgt_lu_cfg *cfg, char *err, size_t errlen)
+{
+    uint64_t size = cfg->size & ~(uint64_t)(lu->block_size - 1);
+    void *p;
+
+    if (size == 0 || size > (uint64_t)SIZE_MAX / 2) {
+        snprintf(err, errlen, "mem LU %llu: size %llu is invalid", (unsigned long long)lu->lun,
+                 (unsigned long long)cfg->size);
+        return -EINVAL;
+    }
+    p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        int e = errno;
+
+        snprintf(err, errlen, "mem LU %llu: cannot map %llu bytes: %s", (unsigned long long)lu->lun,
+                 (unsigned long long)size, strerror(e));
+        return -e;
+    }
+    lu->mem = p;
+    lu->mem_len = (size_t)size;
+    lu->size = size;
+    lu->ops = &mem_ops;
+    lu->thin = true;
+    return 0;
+}
