@@ -39,8 +39,8 @@ struct isc_server *isc_server_new(const struct isc_server_cfg *cfg, char *err, s
     srv->now_ctx = cfg->now_ctx;
     srv->next_tsih = 1;
     isc_limits_defaults(&srv->limits);
-    if (srv->limits.max_outstanding_r2t > ISC_MAX_R2T || srv->limits.max_outstanding_r2t == 0)
-        srv->limits.max_outstanding_r2t = ISC_MAX_R2T;
+    /* RFC 7143 13.17: several R2Ts in flight per task keep large writes streaming. */
+    srv->limits.max_outstanding_r2t = ISC_MAX_R2T;
     if (cfg->n_portals) {
         srv->portals = calloc(cfg->n_portals, sizeof(*srv->portals));
         if (!srv->portals)

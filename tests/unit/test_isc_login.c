@@ -1,0 +1,316 @@
+/* Login phase (transport/isc_login.c): RFC 7143 6, 11.12, 11.13.
+ *
+ * Fixture (isc_harness.h): one target (LU 0, 4 MiB mem), portals 127.0.0.1:3260 (TPGT 1) and 0.0.0.0:3261
+ * (TPGT 2); the connection under test arrived on TPGT 1. Every test runs with whole-PDU, byte-by-byte and random
+ * feeding. */
+#include "isc_harness.h"
+
+static void send_login(struct h *h, uint8_t flags, const uint8_t *txt, uint32_t n)
+{
+    uint8_t b[ISC_BHS_LEN];
+    h_login_bhs(h, b, flags);
+    h_send(h, b, txt, n);
+    h_flush(h);
+}
+
+static uint16_t login_once(struct h *h, uint8_t flags, const uint8_t *txt, uint32_t n, struct h_pdu *p)
+{
+    send_login(h, flags, txt, n);
+    h_expect(h, ISC_OP_LOGIN_RSP, p);
+    return h_login_status(p);
+}
+
+static void test_login_each_digest_combination_reaches_ffp_and_serves_commands(void **state)
+{
+    for (int combo = 0; combo < 4; combo++) {
+        struct h *h = combo == 0 ? *state : h_new(((struct h *)*state)->mode);
+        bool hd = combo & 1, dd = combo & 2;
+        static const char *const keys[] = {"ImmediateData=Yes", NULL};
+        h_login_ex(h, hd, dd, keys);
+        /* A write with immediate data and a read back exercise both digests in both directions. */
+        uint8_t cdb[16], data[1024], back[1024];
+        for (unsigned i = 0; i < sizeof(data); i++)
+            data[i] = (uint8_t)(i * 7 + combo);
+        h_cdb_rw10(cdb, 0x2a, 8, 2);
+        uint32_t itt = h->itt++;
+        h_scsi(h, itt, 0x80 | 0x20, cdb, sizeof(data), data, sizeof(data), false);
+        h_flush(h);
+        struct h_pdu p;
+        h_expect(h, ISC_OP_SCSI_RSP, &p);
+        assert_int_equal(p.bhs[3], TGT_STATUS_GOOD);
+        h_pdu_free(&p);
+        memset(back, 0, sizeof(back));
+        assert_int_equal(h_read10(h, 8, 2, back), TGT_STATUS_GOOD);
+        assert_memory_equal(back, data, sizeof(data));
+        assert_false(h->closed);
+        if (combo != 0)
+            h_free(h);
+    }
+}
+
+static void test_login_first_response_carries_tpgt_alias_and_our_mrdsl(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[1024];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, "AuthMethod=None",
+                      NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0);
+    /* RFC 7143 13.9: TargetPortalGroupTag in the first Login Response of a Normal session; 13.7 alias. */
+    assert_true(h_has_kv(&p, "TargetPortalGroupTag=1"));
+    assert_true(h_has_kv(&p, "TargetAlias=test-alias"));
+    assert_int_equal(prt_get_be16(p.bhs + 14), 0); /* no TSIH before the final response */
+    h_pdu_free(&p);
+    n = h_kv(txt, sizeof(txt), "MaxBurstLength=131072", NULL);
+    assert_int_equal(login_once(h, 0x80 | (1 << 2) | 3, txt, n, &p), 0);
+    /* RFC 7143 13.12: the target declares its own MaxRecvDataSegmentLength. */
+    char want[64];
+    snprintf(want, sizeof(want), "MaxRecvDataSegmentLength=%u", 262144u);
+    assert_true(h_has_kv(&p, want));
+    assert_true(h_has_kv(&p, "MaxBurstLength=131072"));
+    assert_int_not_equal(prt_get_be16(p.bhs + 14), 0);
+    h_pdu_free(&p);
+}
+
+static void test_login_without_initiator_name_fails_missing_parameter(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "TargetName=" H_TARGET, "AuthMethod=None", NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0x0207);
+    h_pdu_free(&p);
+    assert_true(h->closed);
+}
+
+static void test_login_normal_session_without_target_name_fails_missing_parameter(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "AuthMethod=None", NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0x0207);
+    h_pdu_free(&p);
+    assert_true(h->closed);
+}
+
+static void test_login_unknown_target_name_fails_not_found(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=iqn.2026-11.org.nope:x",
+                      "AuthMethod=None", NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0x0203);
+    h_pdu_free(&p);
+    assert_true(h->closed);
+}
+
+static void test_login_version_min_above_zero_fails_unsupported_version(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256], b[ISC_BHS_LEN];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, NULL);
+    h_login_bhs(h, b, 0x80 | 0x01);
+    b[2] = 2;
+    b[3] = 1;
+    h_send(h, b, txt, n);
+    h_flush(h);
+    h_expect(h, ISC_OP_LOGIN_RSP, &p);
+    assert_int_equal(h_login_status(&p), 0x0205);
+    h_pdu_free(&p);
+    assert_true(h->closed);
+}
+
+static void test_login_nonzero_tsih_of_unknown_session_fails_session_does_not_exist(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    h->tsih = 77;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0x020a);
+    h_pdu_free(&p);
+}
+
+static void test_login_chap_only_fails_authentication(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n =
+        h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, "AuthMethod=CHAP", NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0x0201);
+    h_pdu_free(&p);
+    assert_true(h->closed);
+}
+
+static void test_login_unknown_key_is_answered_not_understood(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, "AuthMethod=None",
+                      "X-org.example.Foo=1", NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0);
+    assert_true(h_has_kv(&p, "X-org.example.Foo=NotUnderstood"));
+    h_pdu_free(&p);
+}
+
+static void test_login_key_offered_twice_fails_initiator_error(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, "AuthMethod=None",
+                      "AuthMethod=None", NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0x0200);
+    h_pdu_free(&p);
+}
+
+static void test_login_text_continued_with_c_bit_is_answered_after_the_last_piece(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, "AuthMethod=None",
+                      NULL);
+    /* Split in the middle of a key: RFC 7143 6.1 allows a pair to span PDUs. */
+    uint32_t cut = 20;
+    assert_int_equal(login_once(h, 0x40 | 0x00, txt, cut, &p), 0);
+    assert_int_equal(p.len, 0);
+    assert_int_equal(p.bhs[1] & 0xc0, 0);
+    h_pdu_free(&p);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt + cut, n - cut, &p), 0);
+    assert_true(h_has_kv(&p, "AuthMethod=None"));
+    assert_true(p.bhs[1] & 0x80);
+    h_pdu_free(&p);
+}
+
+static void test_login_transit_and_continue_together_fail_initiator_error(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, NULL);
+    assert_int_equal(login_once(h, 0xc0 | 0x01, txt, n, &p), 0x0200);
+    h_pdu_free(&p);
+}
+
+static void test_login_reserved_stage_fails_initiator_error(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, NULL);
+    assert_int_equal(login_once(h, 0x80 | (2 << 2) | 3, txt, n, &p), 0x0200);
+    h_pdu_free(&p);
+}
+
+static void test_login_skipping_security_stage_goes_straight_to_ffp(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, NULL);
+    assert_int_equal(login_once(h, 0x80 | (1 << 2) | 3, txt, n, &p), 0);
+    assert_int_not_equal(prt_get_be16(p.bhs + 14), 0);
+    h_pdu_free(&p);
+    /* SAM-5 6.3.2: the new I_T nexus reported to the target sees POWER ON, RESET first. */
+    uint32_t sense;
+    assert_int_equal(h_tur(h, &sense), TGT_STATUS_CHECK_CONDITION);
+    assert_int_equal(sense, 0x062900);
+    h_clear_ua(h);
+    uint8_t back[512];
+    assert_int_equal(h_read10(h, 0, 1, back), TGT_STATUS_GOOD);
+}
+
+static void test_login_non_login_pdu_before_ffp_drops_connection(void **state)
+{
+    struct h *h = *state;
+    uint8_t cdb[16] = {0};
+    h_scsi(h, 1, 0x80, cdb, 0, NULL, 0, false);
+    h_flush(h);
+    assert_true(h->closed);
+    h_expect_none(h);
+}
+
+static void test_login_timeout_drops_connection(void **state)
+{
+    struct h *h = *state;
+    h->now += 14999;
+    isc_server_tick(h->srv, h->now);
+    assert_false(h->closed);
+    h->now += 1;
+    isc_server_tick(h->srv, h->now);
+    assert_true(h->closed);
+}
+
+static void test_login_discovery_session_needs_no_target_name(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "SessionType=Discovery", "AuthMethod=None",
+                      NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0);
+    assert_false(h_has_kv(&p, "TargetPortalGroupTag=1"));
+    h_pdu_free(&p);
+    n = h_kv(txt, sizeof(txt), "MaxBurstLength=4096", NULL);
+    assert_int_equal(login_once(h, 0x80 | (1 << 2) | 3, txt, n, &p), 0);
+    /* RFC 7143 13.13: session keys of data transfer are Irrelevant in a discovery session. */
+    assert_true(h_has_kv(&p, "MaxBurstLength=Irrelevant"));
+    h_pdu_free(&p);
+}
+
+static void test_login_same_name_and_isid_reinstates_and_closes_old_session(void **state)
+{
+    struct h *h = *state;
+    h_login(h);
+    /* A second connection: same InitiatorName and ISID, TSIH 0 (RFC 7143 6.3.5). */
+    struct h *h2 = calloc(1, sizeof(*h2));
+    assert_non_null(h2);
+    *h2 = *h;
+    h2->out = NULL;
+    h2->out_len = h2->out_cap = h2->out_pos = 0;
+    h2->n_dones = 0;
+    h2->closed = h2->released = false;
+    h2->tsih = 0;
+    h2->hd = h2->dd = false;
+    h2->c = isc_conn_new(h->srv, 1, "127.0.0.1:3260", "127.0.0.1:50001", &h_ops, h2);
+    assert_non_null(h2->c);
+    h_login(h2);
+    assert_true(h->closed);
+    assert_false(h2->closed);
+    uint8_t back[512];
+    assert_int_equal(h_read10(h2, 0, 1, back), TGT_STATUS_GOOD);
+    h_release(h2);
+    free(h2->out);
+    free(h2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        H_TEST(test_login_each_digest_combination_reaches_ffp_and_serves_commands),
+        H_TEST(test_login_first_response_carries_tpgt_alias_and_our_mrdsl),
+        H_TEST(test_login_without_initiator_name_fails_missing_parameter),
+        H_TEST(test_login_normal_session_without_target_name_fails_missing_parameter),
+        H_TEST(test_login_unknown_target_name_fails_not_found),
+        H_TEST(test_login_version_min_above_zero_fails_unsupported_version),
+        H_TEST(test_login_nonzero_tsih_of_unknown_session_fails_session_does_not_exist),
+        H_TEST(test_login_chap_only_fails_authentication),
+        H_TEST(test_login_unknown_key_is_answered_not_understood),
+        H_TEST(test_login_key_offered_twice_fails_initiator_error),
+        H_TEST(test_login_text_continued_with_c_bit_is_answered_after_the_last_piece),
+        H_TEST(test_login_transit_and_continue_together_fail_initiator_error),
+        H_TEST(test_login_reserved_stage_fails_initiator_error),
+        H_TEST(test_login_skipping_security_stage_goes_straight_to_ffp),
+        H_TEST(test_login_non_login_pdu_before_ffp_drops_connection),
+        H_TEST(test_login_timeout_drops_connection),
+        H_TEST(test_login_discovery_session_needs_no_target_name),
+        H_TEST(test_login_same_name_and_isid_reinstates_and_closes_old_session),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
