@@ -424,10 +424,10 @@ static int hex_list_tid(const char *s, size_t slen, uint8_t *tid, FILE *err, con
     return (int)len;
 }
 
-static int append_tid(struct prt_persist_opts *o, const uint8_t *tid, size_t len, FILE *err)
+static int append_tid(struct prt_persist_opts *o, const uint8_t *tid, size_t len, FILE *err, const char *where)
 {
     if (o->n_tids >= PRT_PERSIST_MAX_TIDS || o->tids_len + len > sizeof(o->tids)) {
-        fprintf(err, "%s: too many TransportIDs (at most %u)\n", ME, PRT_PERSIST_MAX_TIDS);
+        fprintf(err, "%s: too many TransportIDs (at most %u)\n", where, PRT_PERSIST_MAX_TIDS);
         return -EINVAL;
     }
     memcpy(o->tids + o->tids_len, tid, len);
@@ -451,7 +451,7 @@ static int add_one_tid(struct prt_persist_opts *o, const char *s, size_t slen, F
         if (len < 0)
             return len;
     }
-    return append_tid(o, tid, (size_t)len, err);
+    return append_tid(o, tid, (size_t)len, err, where);
 }
 
 int prt_persist_add_tid_stream(struct prt_persist_opts *o, FILE *in, const char *name, FILE *err)
@@ -463,7 +463,7 @@ int prt_persist_add_tid_stream(struct prt_persist_opts *o, FILE *in, const char 
         lineno++;
         size_t len = strlen(line);
         if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-            fprintf(err, "%s: line %u of %s is too long\n", ME, lineno, name);
+            fprintf(err, "%s line %u: line too long\n", name, lineno);
             return -EINVAL;
         }
         char *hash = strchr(line, '#');
@@ -488,11 +488,14 @@ int prt_persist_add_tid_stream(struct prt_persist_opts *o, FILE *in, const char 
             return -EINVAL;
     }
     if (ferror(in)) {
-        fprintf(err, "%s: error reading %s\n", ME, name);
+        fprintf(err, "%s: read error\n", name);
         return -EIO;
     }
     return 0;
 }
+
+/* Messages about a TransportID on the command line start like sg_persist's one-line refusal. */
+#define TID_ARG "bad argument to '--transport-id'"
 
 int prt_persist_add_tids(struct prt_persist_opts *o, const char *arg, FILE *err)
 {
@@ -501,14 +504,14 @@ int prt_persist_add_tids(struct prt_persist_opts *o, const char *arg, FILE *err)
     if (strncmp(arg, "file=", 5) == 0 || strncmp(arg, "FILE=", 5) == 0) {
         FILE *f = fopen(arg + 5, "r");
         if (f == NULL) {
-            fprintf(err, "%s: unable to open %s: %s\n", ME, arg + 5, strerror(errno));
+            fprintf(err, TID_ARG ": unable to open %s: %s\n", arg + 5, strerror(errno));
             return -EINVAL;
         }
         int rc = prt_persist_add_tid_stream(o, f, arg + 5, err);
         fclose(f);
         return rc;
     }
-    return add_one_tid(o, arg, strlen(arg), err, "build_transportid");
+    return add_one_tid(o, arg, strlen(arg), err, TID_ARG);
 }
 
 static void opts_init(struct prt_persist_opts *o)
@@ -605,8 +608,9 @@ int prt_persist_parse_args(struct prt_persist_opts *o, int argc, char *argv[], F
         case 'x':
         case 'z': o->prout_sa = PRT_PROUT_REPLACE_LOST; n_prout_sa++; break;
         case 'X':
+            /* prt_persist_add_tids() has written the one line that says what is wrong. */
             if (prt_persist_add_tids(o, optarg, err) != 0)
-                return bad_arg(err, "transport-id");
+                return PRT_EXIT_SYNTAX;
             break;
         case 'y': o->readonly++; break;
         case 'Y': o->param_alltgpt = true; break;
