@@ -222,6 +222,8 @@ void tgt_cmd_submit(struct tgt_server *srv, struct tgt_cmd *cmd)
         }
         task_set_add(lu, cmd);
     }
+    if (tgt__fault_intercept(cmd)) /* operator-injected faults (fault.c) */
+        return;
     if (row->fn(cmd) == TGT_ASYNC)
         return;
 done:

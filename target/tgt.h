@@ -54,6 +54,8 @@ struct tgt_lu_cfg {
     bool read_only;
     const char *state_dir;     /* where APTPL state lives; NULL = beside a file LU, none for a mem LU */
     const char *vendor, *product, *serial; /* NULL = defaults */
+    const uint8_t *naa;        /* 8 bytes of NAA designator (VPD 83h); NULL = derived from the LU's name */
+    bool removable;            /* INQUIRY RMB (SPC-4 6.6.2) */
 };
 
 /* Returns NULL with a one-line reason in err on failure. */
@@ -187,5 +189,78 @@ enum tgt_tmf_result tgt_tmf(struct tgt_server *srv, struct tgt_nexus *nx, enum t
 
 /* Number of commands of nexus nx still inside the target (submitted, done() not yet called). */
 unsigned tgt_nexus_cmds_in_flight(const struct tgt_nexus *nx);
+
+/* ---- operator hooks (target/fault.c): event sink, fault injection, read-only views ------------------------ */
+
+/* Something the operator may want to see happen (the PR event log of the control socket). */
+enum tgt_event_kind {
+    TGT_EVENT_PR_OUT = 1,      /* a PERSISTENT RESERVE OUT completed (whatever its outcome) */
+    TGT_EVENT_UA_RAISED,       /* a unit attention condition was queued for an I_T nexus */
+    TGT_EVENT_UA_REPORTED,     /* a unit attention condition was reported to (and cleared for) its nexus */
+};
+
+struct tgt_event {
+    enum tgt_event_kind kind;
+    uint64_t lun;
+    uint32_t itn;              /* PR OUT: the requesting nexus; UA: the nexus the condition is for */
+    uint8_t sa, scope, type;   /* PR OUT: service action and CDB byte 2 */
+    uint64_t key, sa_key;      /* PR OUT: RESERVATION KEY and SERVICE ACTION RESERVATION KEY */
+    bool aptpl;
+    int pr_status;             /* PR OUT: the enum pr_status of the decision */
+    uint8_t status;            /* PR OUT: SCSI status sent */
+    uint8_t sense_key, asc, ascq; /* PR OUT: sense of a CHECK CONDITION; UA: the condition */
+    uint32_t generation;       /* PRgeneration after the event */
+};
+
+/* fn is called on the loop thread, synchronously, for every event; it must not call back into the target.
+ * fn == NULL removes the sink. */
+void tgt_server_set_event_sink(struct tgt_server *srv, void (*fn)(void *ctx, const struct tgt_event *ev),
+                               void *ctx);
+
+#define TGT_FAULT_MAX 16   /* armed "next" rules and delays, each */
+#define TGT_FAULT_ANY_OPCODE (-1)
+
+/* "The next count commands to lun (with opcode, unless TGT_FAULT_ANY_OPCODE) get this answer." */
+struct tgt_fault_next {
+    uint64_t lun;
+    int opcode;
+    uint32_t count;            /* commands still to fail */
+    uint8_t status;            /* SCSI status; with has_sense it is CHECK CONDITION */
+    bool has_sense;
+    uint8_t sense_key, asc, ascq;
+};
+
+/* 0, -ENOENT (no such LU), -EINVAL (count 0, a bad status), -ENOSPC (TGT_FAULT_MAX rules armed). */
+int tgt_fault_add_next(struct tgt_server *srv, const struct tgt_fault_next *f);
+/* Every command to lun waits ms before its handler runs (0 removes the delay). 0, -ENOENT, -ENOSPC. */
+int tgt_fault_set_delay(struct tgt_server *srv, uint64_t lun, uint32_t ms);
+/* The armed rules (count of them, at most cap copied) and the delay of a LU (0 = none). */
+unsigned tgt_fault_list(const struct tgt_server *srv, struct tgt_fault_next *out, unsigned cap);
+uint32_t tgt_fault_delay(const struct tgt_server *srv, uint64_t lun);
+/* Disarm every "next" rule and delay. Lost reservations stay lost (REPLACE LOST RESERVATION recovers them). */
+void tgt_fault_clear(struct tgt_server *srv);
+/* The device server side of a power cycle of lun (every LU when lun < 0). The transport must drop the
+ * connections itself. 0 or -ENOENT. */
+int tgt_fault_power_loss(struct tgt_server *srv, int64_t lun);
+/* SPC-5 5.14.11: lun lost its persistent reservation information. 0 or -ENOENT. */
+int tgt_fault_lost_reservation(struct tgt_server *srv, uint64_t lun);
+
+/* A read-only view of one LU, for the control socket. Strings point into the LU and live as long as it. */
+struct tgt_lu_info {
+    uint64_t lun;
+    const char *backend;       /* "mem" or "file" */
+    const char *path;          /* file backend, else NULL */
+    uint64_t size;
+    uint32_t block_size;
+    bool read_only;
+    const char *vendor, *product, *serial;
+    uint8_t naa[8];
+};
+int tgt_server_lu_info(struct tgt_server *srv, uint64_t lun, struct tgt_lu_info *out); /* 0 or -ENOENT */
+/* The unit attention conditions pending for nexus itn on lun, in no particular order: writes at most cap
+ * (asc, ascq) pairs to out and returns how many are pending. */
+unsigned tgt_lu_pending_ua(struct tgt_server *srv, uint64_t lun, uint32_t itn, uint8_t (*out)[2], unsigned cap);
+/* Whether nexus itn is logged in now. */
+bool tgt_server_itn_logged_in(const struct tgt_server *srv, uint32_t itn);
 
 #endif

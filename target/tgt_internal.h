@@ -201,7 +201,26 @@ struct tgt_nexus {
     unsigned in_flight;
 };
 
+/* Operator hooks of one server (fault.c): the event sink and the armed faults. Embedded in struct tgt_server so
+ * that nothing needs freeing; `armed` keeps the per-command cost of fault injection to one test. */
+struct tgt_hooks {
+    void (*ev_fn)(void *ctx, const struct tgt_event *ev);
+    void *ev_ctx;
+    bool armed;
+    unsigned n_next;
+    struct tgt_fault_next next[TGT_FAULT_MAX];
+    unsigned n_delay;
+    struct { uint64_t lun; uint32_t ms; } delay[TGT_FAULT_MAX];
+};
+
+/* Fault injection and events (fault.c). tgt__fault_intercept runs just before a handler (after the unit
+ * attention and reservation checks): true when it took the command over (answered or delayed it). */
+bool tgt__fault_intercept(struct tgt_cmd *cmd);
+void tgt__event_pr_out(struct tgt_cmd *cmd, const struct pr_out_req *req, enum pr_status st);
+void tgt__event_ua(struct tgt_lu *lu, uint32_t itn, uint8_t asc, uint8_t ascq, bool reported);
+
 struct tgt_server {
+    struct tgt_hooks hooks;   /* fault.c */
     char *target_name;
     uint16_t n_ports;
     struct tgt_exec exec;
@@ -250,9 +269,9 @@ bool tgt__cdb_sa(const uint8_t *cdb, uint16_t *sa);
 #define TGT_MAX_XFER_BYTES (8u << 20)       /* MAXIMUM TRANSFER LENGTH: 8 MiB worth of blocks */
 #define TGT_OPT_XFER_BYTES (1u << 20)       /* OPTIMAL TRANSFER LENGTH */
 #define TGT_MAX_CAW_BLOCKS 255u             /* MAXIMUM COMPARE AND WRITE LENGTH */
-#define TGT_MAX_UNMAP_BLOCKS 0x400000u      /* MAXIMUM UNMAP LBA COUNT */
+#define TGT_MAX_UNMAP_BLOCKS 0x100000u      /* MAXIMUM UNMAP LBA COUNT */
 #define TGT_MAX_UNMAP_DESCS 256u            /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
-#define TGT_MAX_WS_BLOCKS 0x400000u         /* MAXIMUM WRITE SAME LENGTH */
+#define TGT_MAX_WS_BLOCKS 0x100000u         /* MAXIMUM WRITE SAME LENGTH */
 #define TGT_PHYS_BLOCK 4096u                /* the page size: granularity of unmapping on a mem LU */
 
 /* Unit attention removal of one condition (REPORT LUNS clears REPORTED LUNS DATA HAS CHANGED, SPC-4 6.33). */
