@@ -447,6 +447,9 @@ static void isc__scsi_respond(struct isc_task *t)
     uint32_t resid = 0;
     uint64_t send = 0;
     unsigned din_cnt = cmd->din_cnt > TGT_CMD_MAX_IOV ? TGT_CMD_MAX_IOV : cmd->din_cnt;
+    /* The command is answered: its slot of the CmdSN window is free again, and the MaxCmdSN in this very
+     * response already says so (RFC 7143 4.2.2.1). */
+    isc__task_uncount(t);
     if (!t->iscsi_response) {
         isc__scsi_residual(t, &uflags, &resid);
         if (t->read) {
@@ -573,8 +576,6 @@ static void isc__scsi_respond(struct isc_task *t)
     }
     t->datasn_sent = datasn;
     t->state = ISC_TASK_TX;
-    /* The answer is on its way: the command no longer holds a slot of the CmdSN window (RFC 7143 4.2.2.1). */
-    isc__task_uncount(t);
     if (isc__conn_write(c, t->iov, n, isc__scsi_tx_done, t) < 0)
         isc__task_put(t);
 }
