@@ -200,7 +200,10 @@ static int do_io(struct tgt_cmd *cmd)
         }
         break;
     case OP_WRITE:
-        rc = lu->ops->write(lu, cmd->buf, off, len);
+        /* A short Data-Out (EDTL below the transfer length) writes what arrived and nothing beyond it. */
+        if (len > cmd->dout_len)
+            len = cmd->dout_len;
+        rc = len ? lu->ops->write(lu, cmd->buf, off, len) : 0;
         if (rc == 0 && (cmd->flags & SF_FUA))
             rc = lu->ops->flush(lu);
         break;
@@ -363,6 +366,34 @@ static bool check_dout(struct tgt_cmd *cmd, size_t need)
     return true;
 }
 
+/* WRITE and WRITE AND VERIFY: when the initiator sends less than the CDB describes (iSCSI EDTL below the SCSI
+ * transfer length), the command is processed except that data beyond EDTL is neither requested nor written
+ * (FCP-4 9.4.2 a), which RFC 7143 11.4.5.2 mirrors with the overflow residual the transport reports from
+ * dout_want. */
+static bool accept_short_dout(struct tgt_cmd *cmd, size_t need)
+{
+    cmd->dout_want = need;
+    if (cmd->dout_len > cmd->buf_cap) {
+        tgt_set_invalid_field_iu(cmd);
+        return false;
+    }
+    return true;
+}
+
+/* COMPARE AND WRITE and WRITE SAME define their Data-Out exactly (SBC-3 5.3, 5.42): a Data-Out of any other
+ * size means the initiator and the CDB disagree about the command, so it is refused before the medium is
+ * touched, with the same sense as a short transfer. */
+static bool check_dout_exact(struct tgt_cmd *cmd, size_t need)
+{
+    if (!check_dout(cmd, need))
+        return false;
+    if (cmd->exp_len != need) {
+        tgt_set_invalid_field_iu(cmd);
+        return false;
+    }
+    return true;
+}
+
 /* ---- handlers --------------------------------------------------------------------------------------------- */
 
 enum tgt_exec_result tgt_sbc_read_capacity10(struct tgt_cmd *cmd)
@@ -420,7 +451,7 @@ enum tgt_exec_result tgt_sbc_write(struct tgt_cmd *cmd)
         return TGT_DONE;
     if (cmd->nblocks == 0)
         return TGT_DONE;
-    if (!check_dout(cmd, (size_t)cmd->nblocks << cmd->lu->bs_shift))
+    if (!accept_short_dout(cmd, (size_t)cmd->nblocks << cmd->lu->bs_shift))
         return TGT_DONE;
     /* SBC-3 4.15: FUA=1, or a disabled write cache (WCE=0), means the data is on stable storage before GOOD. */
     cmd->flags = ((cmd->cdb[0] != 0x0a && (cmd->cdb[1] & 0x08)) || !cmd->lu->mode.wce) ? SF_FUA : 0;
@@ -462,7 +493,7 @@ enum tgt_exec_result tgt_sbc_write_verify(struct tgt_cmd *cmd)
         return TGT_DONE;
     if (cmd->nblocks == 0)
         return TGT_DONE;
-    if (!check_dout(cmd, (size_t)cmd->nblocks << cmd->lu->bs_shift))
+    if (!accept_short_dout(cmd, (size_t)cmd->nblocks << cmd->lu->bs_shift))
         return TGT_DONE;
     /* The verify step must read back what reached the medium, so the write goes through to stable storage;
      * comparing the Data-Out with itself afterwards cannot fail. */
@@ -497,12 +528,16 @@ enum tgt_exec_result tgt_sbc_compare_and_write(struct tgt_cmd *cmd)
         tgt_set_lba_out_of_range(cmd);
         return TGT_DONE;
     }
-    /* SBC-3 5.3: zero blocks is not an error and transfers nothing. */
-    if (n == 0)
+    /* SBC-3 5.3: zero blocks is not an error and transfers nothing. A Data-Out with it means the initiator
+     * wanted a count the 8-bit field cannot hold (256 blocks wraps to 0): that CDB field is invalid. */
+    if (n == 0) {
+        if (cmd->exp_len != 0)
+            tgt_set_invalid_field_cdb(cmd, 13, 7);
         return TGT_DONE;
+    }
     cmd->lba = lba;
     cmd->nblocks = n;
-    if (!check_dout(cmd, ((size_t)n << lu->bs_shift) * 2))
+    if (!check_dout_exact(cmd, ((size_t)n << lu->bs_shift) * 2))
         return TGT_DONE;
     cmd->flags = ((cmd->cdb[1] & 0x08) || !lu->mode.wce) ? SF_FUA : 0;
     return run_io(cmd, OP_CAW);
@@ -588,7 +623,7 @@ enum tgt_exec_result tgt_sbc_write_same(struct tgt_cmd *cmd)
     cmd->flags = (cmd->cdb[1] & 0x08) ? SF_UNMAP : 0;
     if (ws16 && (cmd->cdb[1] & 0x01))
         cmd->flags |= SF_NDOB;
-    else if (!check_dout(cmd, lu->block_size))
+    else if (!check_dout_exact(cmd, lu->block_size))
         return TGT_DONE;
     return run_io(cmd, OP_WRITE_SAME);
 }

@@ -1,0 +1,363 @@
+/* Unit tests for target/dispatch.c: the order of checks every command goes through. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "target/tgt_internal.h"
+
+/* Fixture: one target device, LU 0 = mem:1 MiB (512-byte blocks), two I_T nexuses on target port 1.
+ *
+ *   nexus A: iqn.2026-11.test:a, ISID 00 02 3d 00 00 01 --+
+ *                                                         +-- port 1 -- LU 0 (mem, 2048 blocks)
+ *   nexus B: iqn.2026-11.test:b, ISID 00 02 3d 00 00 02 --+
+ */
+#define FX_BUF (1u << 20)
+
+struct fx {
+    struct tgt_server *srv;
+    struct tgt_nexus *a, *b;
+    uint8_t *buf;
+    int done_calls;
+};
+
+static const uint8_t fx_isid_a[6] = { 0x00, 0x02, 0x3d, 0x00, 0x00, 0x01 };
+static const uint8_t fx_isid_b[6] = { 0x00, 0x02, 0x3d, 0x00, 0x00, 0x02 };
+
+static struct fx *fx_new(uint64_t mem_size, uint32_t bs, bool read_only)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct tgt_server_cfg cfg = { .target_name = "iqn.2026-11.org.prtarget:test", .n_ports = 1 };
+    struct tgt_lu_cfg lc = { .backend = TGT_BACKEND_MEM, .size = mem_size, .block_size = bs,
+                             .read_only = read_only };
+    char err[256];
+
+    assert_non_null(f);
+    f->srv = tgt_server_new(&cfg, err, sizeof(err));
+    assert_non_null(f->srv);
+    assert_int_equal(tgt_server_add_lu(f->srv, &lc, err, sizeof(err)), 0);
+    f->a = tgt_nexus_login(f->srv, "iqn.2026-11.test:a", fx_isid_a, 1);
+    f->b = tgt_nexus_login(f->srv, "iqn.2026-11.test:b", fx_isid_b, 1);
+    assert_non_null(f->a);
+    assert_non_null(f->b);
+    f->buf = calloc(1, FX_BUF);
+    assert_non_null(f->buf);
+    return f;
+}
+
+static void fx_free(struct fx *f)
+{
+    tgt_server_free(f->srv);
+    free(f->buf);
+    free(f);
+}
+
+static void fx_on_done(struct tgt_cmd *c)
+{
+    ((struct fx *)c->owner)->done_calls++;
+}
+
+/* Prepare cmd for nexus nx with the given CDB; the Data-Out (if any) must already be in f->buf. */
+static void fx_prep(struct fx *f, struct tgt_cmd *c, struct tgt_nexus *nx, uint64_t lun, const uint8_t *cdb,
+                    size_t cdb_len, size_t dout_len, uint32_t exp_len)
+{
+    memset(c, 0, sizeof(*c));
+    c->nexus = nx;
+    c->lun = lun;
+    memcpy(c->cdb, cdb, cdb_len);
+    c->cdb_len = 16;
+    if (cdb_len > 16)
+        c->cdb_len = (uint8_t)cdb_len;
+    c->exp_len = exp_len;
+    c->buf = f->buf;
+    c->buf_cap = FX_BUF;
+    c->dout_len = dout_len;
+    c->done = fx_on_done;
+    c->owner = f;
+}
+
+/* Run one command synchronously (mem LU, no executor) and check done() ran exactly once. */
+static void fx_run(struct fx *f, struct tgt_cmd *c, struct tgt_nexus *nx, uint64_t lun, const uint8_t *cdb,
+                   size_t cdb_len, size_t dout_len, uint32_t exp_len)
+{
+    int before = f->done_calls;
+
+    fx_prep(f, c, nx, lun, cdb, cdb_len, dout_len, exp_len);
+    tgt_cmd_submit(f->srv, c);
+    assert_int_equal(f->done_calls, before + 1);
+}
+
+/* Fixed-format sense accessors. */
+static uint8_t fx_key(const struct tgt_cmd *c) { return c->sense[0] == 0x72 ? c->sense[1] & 0xf : c->sense[2] & 0xf; }
+static uint8_t fx_asc(const struct tgt_cmd *c) { return c->sense[0] == 0x72 ? c->sense[2] : c->sense[12]; }
+static uint8_t fx_ascq(const struct tgt_cmd *c) { return c->sense[0] == 0x72 ? c->sense[3] : c->sense[13]; }
+
+static void fx_assert_sense(const struct tgt_cmd *c, uint8_t key, uint8_t asc, uint8_t ascq)
+{
+    assert_int_equal(c->status, TGT_STATUS_CHECK_CONDITION);
+    assert_int_equal(fx_key(c), key);
+    assert_int_equal(fx_asc(c), asc);
+    assert_int_equal(fx_ascq(c), ascq);
+}
+
+/* Fixed-format field pointer: SKSV set, C/D, BPV and bit, byte. */
+static void fx_assert_field(const struct tgt_cmd *c, bool cdb, int byte, int bit)
+{
+    assert_int_equal(c->sense[0] & 0x7f, 0x70);
+    assert_true(c->sense[15] & 0x80);
+    assert_int_equal(!!(c->sense[15] & 0x40), cdb);
+    if (bit >= 0) {
+        assert_true(c->sense[15] & 0x08);
+        assert_int_equal(c->sense[15] & 0x07, bit);
+    }
+    assert_int_equal(prt_get_be16(c->sense + 16), byte);
+}
+
+/* Clear the power-on unit attentions both nexuses start with, so later checks see only what a test raises. */
+static void fx_clear_ua(struct fx *f)
+{
+    struct tgt_cmd c;
+    static const uint8_t tur[6] = { 0x00 };
+
+    for (int i = 0; i < 4; i++) {
+        fx_run(f, &c, f->a, 0, tur, 6, 0, 0);
+        fx_run(f, &c, f->b, 0, tur, 6, 0, 0);
+    }
+}
+
+static const uint8_t *fx_din(const struct tgt_cmd *c)
+{
+    return c->din_cnt ? c->din[0].base : NULL;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = fx_new(1u << 20, 512, false);
+
+    fx_clear_ua(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}
+
+/* Register key on nexus nx and reserve with type. */
+static void pr_register_reserve(struct fx *f, struct tgt_nexus *nx, uint64_t key, uint8_t type)
+{
+    struct tgt_cmd c;
+    uint8_t reg[10] = { 0x5f, 0x00, 0x00, 0, 0, 0, 0, 0, 24, 0 };
+    uint8_t res[10] = { 0x5f, 0x01, 0x00, 0, 0, 0, 0, 0, 24, 0 };
+
+    memset(f->buf, 0, 24);
+    prt_put_be64(f->buf + 8, key);
+    fx_run(f, &c, nx, 0, reg, 10, 24, 24);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    res[2] = type;
+    memset(f->buf, 0, 24);
+    prt_put_be64(f->buf, key);
+    fx_run(f, &c, nx, 0, res, 10, 24, 24);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+}
+
+static void test_inquiry_on_missing_lun_reports_qualifier_011b(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t cdb[6] = { 0x12, 0, 0, 0, 96, 0 };
+
+    fx_run(f, &c, f->a, 5, cdb, 6, 0, 96);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    assert_true(c.din_len >= 36);
+    assert_int_equal(fx_din(&c)[0], 0x7f);
+}
+
+static void test_report_luns_and_request_sense_work_on_missing_lun(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t rl[12] = { 0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+    const uint8_t rs[6] = { 0x03, 0, 0, 0, 18, 0 };
+
+    fx_run(f, &c, f->a, 7, rl, 12, 0, 256);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    assert_int_equal(prt_get_be32(fx_din(&c)), 8); /* one LU */
+    fx_run(f, &c, f->a, 7, rs, 6, 0, 18);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    assert_int_equal(fx_din(&c)[2] & 0xf, TGT_SK_ILLEGAL_REQUEST);
+    assert_int_equal(fx_din(&c)[12], 0x25);
+}
+
+static void test_other_commands_on_missing_lun_get_lun_not_supported(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t tur[6] = { 0x00 };
+    const uint8_t bogus[6] = { 0xff };
+
+    fx_run(f, &c, f->a, 1, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x25, 0x00);
+    /* The LU check comes before the opcode check. */
+    fx_run(f, &c, f->a, 1, bogus, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x25, 0x00);
+}
+
+static void test_unknown_opcode_is_invalid_command_operation_code(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t cdb[6] = { 0x02 };
+
+    fx_run(f, &c, f->a, 0, cdb, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x20, 0x00);
+}
+
+static void test_unknown_service_action_points_at_sa_field(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t cdb[16] = { 0x9e, 0x1f };
+
+    fx_run(f, &c, f->a, 0, cdb, 16, 0, 32);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x24, 0x00);
+    fx_assert_field(&c, true, 1, 4);
+}
+
+static void test_stray_cdb_bit_gives_field_pointer_to_first_offending_bit(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    /* READ(10) with RDPROTECT=001b (byte 1 bit 5) and a reserved bit in byte 6 (bit 6). */
+    uint8_t cdb[10] = { 0x28, 0x20, 0, 0, 0, 0, 0x40, 0, 1, 0 };
+
+    fx_run(f, &c, f->a, 0, cdb, 10, 0, 512);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x24, 0x00);
+    fx_assert_field(&c, true, 1, 5);
+    cdb[1] = 0;
+    fx_run(f, &c, f->a, 0, cdb, 10, 0, 512);
+    fx_assert_field(&c, true, 6, 6);
+}
+
+static void test_naca_in_control_byte_is_rejected(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t cdb[6] = { 0x00, 0, 0, 0, 0, 0x04 };
+
+    fx_run(f, &c, f->a, 0, cdb, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x24, 0x00);
+    fx_assert_field(&c, true, 5, 2);
+}
+
+static void test_unit_attention_is_reported_before_reservation_conflict(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t rd[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+
+    pr_register_reserve(f, f->a, 0xabc, 3 /* Exclusive Access */);
+    tgt_ua_raise(tgt_server_lu(f->srv, 0), tgt_nexus_id(f->b), 0x2a, 0x01);
+    fx_run(f, &c, f->b, 0, rd, 10, 0, 512);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x2a, 0x01);
+    /* The UA was cleared by being reported; now the reservation speaks. */
+    fx_run(f, &c, f->b, 0, rd, 10, 0, 512);
+    assert_int_equal(c.status, TGT_STATUS_RESERVATION_CONFLICT);
+    assert_int_equal(c.sense_len, 0);
+}
+
+static void test_reservation_conflict_stops_the_command_before_its_handler(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t wr[10] = { 0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+    const uint8_t rd[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+
+    pr_register_reserve(f, f->a, 0xabc, 1 /* Write Exclusive */);
+    memset(f->buf, 0x5a, 512);
+    fx_run(f, &c, f->b, 0, wr, 10, 512, 512);
+    assert_int_equal(c.status, TGT_STATUS_RESERVATION_CONFLICT);
+    /* Write Exclusive lets B read, and what it reads was never written. */
+    fx_run(f, &c, f->b, 0, rd, 10, 0, 512);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    assert_int_equal(fx_din(&c)[0], 0);
+    /* INQUIRY never conflicts. */
+    {
+        const uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 };
+
+        fx_run(f, &c, f->b, 0, inq, 6, 0, 36);
+        assert_int_equal(c.status, TGT_STATUS_GOOD);
+    }
+}
+
+static void test_inquiry_does_not_report_or_clear_unit_attention(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 };
+    const uint8_t tur[6] = { 0 };
+
+    tgt_ua_raise(tgt_server_lu(f->srv, 0), tgt_nexus_id(f->a), 0x29, 0x03);
+    fx_run(f, &c, f->a, 0, inq, 6, 0, 36);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    fx_run(f, &c, f->a, 0, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x29, 0x03);
+    fx_run(f, &c, f->a, 0, tur, 6, 0, 0);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+}
+
+static void test_completed_commands_leave_no_task_and_no_in_flight_count(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t rd[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+
+    fx_run(f, &c, f->a, 0, rd, 10, 0, 4096);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    assert_int_equal(tgt_nexus_cmds_in_flight(f->a), 0);
+    assert_null(tgt_server_lu(f->srv, 0)->ts_head);
+    assert_false(c.aborted);
+}
+
+static void test_write_to_read_only_lu_is_data_protect(void **state)
+{
+    struct fx *f = fx_new(1u << 20, 512, true);
+    struct tgt_cmd c;
+    const uint8_t wr[10] = { 0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+
+    (void)state;
+    fx_clear_ua(f);
+    fx_run(f, &c, f->a, 0, wr, 10, 512, 512);
+    fx_assert_sense(&c, TGT_SK_DATA_PROTECT, 0x27, 0x00);
+    fx_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_inquiry_on_missing_lun_reports_qualifier_011b, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_luns_and_request_sense_work_on_missing_lun, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_commands_on_missing_lun_get_lun_not_supported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_opcode_is_invalid_command_operation_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_service_action_points_at_sa_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stray_cdb_bit_gives_field_pointer_to_first_offending_bit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_naca_in_control_byte_is_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unit_attention_is_reported_before_reservation_conflict, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reservation_conflict_stops_the_command_before_its_handler, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_inquiry_does_not_report_or_clear_unit_attention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_completed_commands_leave_no_task_and_no_in_flight_count, setup,
+                                        teardown),
+        cmocka_unit_test(test_write_to_read_only_lu_is_data_protect),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
