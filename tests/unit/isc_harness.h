@@ -72,6 +72,7 @@ struct h {
     uint32_t maxcmdsn, expcmdsn;
     /* negotiated by the test's login */
     uint32_t mrdsl;         /* initiator's MaxRecvDataSegmentLength */
+    uint16_t tpgt;          /* portal group the connection came in on */
 };
 
 static inline uint64_t h_now(void *ctx) { return ((struct h *)ctx)->now; }
@@ -151,7 +152,8 @@ static inline struct h *h_new(enum h_mode mode)
     h->srv = isc_server_new(&ic, err, sizeof(err));
     assert_non_null(h->srv);
     h->local_addr = "127.0.0.2:3261";
-    h->c = isc_conn_new(h->srv, 1, h->local_addr, "127.0.0.1:50000", &h_ops, h);
+    h->tpgt = 1;
+    h->c = isc_conn_new(h->srv, h->tpgt, h->local_addr, "127.0.0.1:50000", &h_ops, h);
     assert_non_null(h->c);
     memcpy(h->isid, "\x80\x12\x34\x56\x78\x9a", 6);
     h->itt = 0x100;
@@ -351,9 +353,10 @@ static inline void h_login_ex(struct h *h, bool hd, bool dd, const char *const *
     assert_int_equal(h_login_status(&p), 0);
     assert_true(p.bhs[1] & 0x80);
     assert_true(h_has_kv(&p, "AuthMethod=None"));
-    assert_true(h_has_kv(&p, "TargetPortalGroupTag=1"));
-    h_pdu_free(&p);
     char k1[64], k2[64];
+    snprintf(k1, sizeof(k1), "TargetPortalGroupTag=%u", (unsigned)(h->tpgt ? h->tpgt : 1));
+    assert_true(h_has_kv(&p, k1));
+    h_pdu_free(&p);
     snprintf(k1, sizeof(k1), "HeaderDigest=%s", hd ? "CRC32C" : "None");
     snprintf(k2, sizeof(k2), "DataDigest=%s", dd ? "CRC32C" : "None");
     n = h_kv(txt, sizeof(txt), k1, k2, "MaxRecvDataSegmentLength=8192", NULL);
