@@ -231,6 +231,10 @@ void pr_state_set_max_registrations(struct pr_state *st, uint32_t max);
  * PR_RESERVATION_LOST from pr_check_access(). */
 void pr_state_set_lost(struct pr_state *st);
 bool pr_state_lost(const struct pr_state *st);
+/* A power on (or simulated power loss) of the LU: SPC-4 5.13.4 keeps registrations and the persistent
+ * reservation only when APTPL was in effect, an SPC-2 reservation never survives (SPC-2 5.5.1), and PRgeneration
+ * restarts at zero (SPC-4 6.15.2). */
+void pr_state_power_on(struct pr_state *st);
 /* Drop every registration and the reservation (both kinds), PRgeneration 0; the profile and file stay. */
 void pr_state_reset(struct pr_state *st);
 

@@ -331,6 +331,16 @@ void pr_state_reset(struct pr_state *st)
     st->lost = false;
 }
 
+void pr_state_power_on(struct pr_state *st)
+{
+    if (!st->aptpl) {
+        pr_state_reset(st);
+        return;
+    }
+    st->spc2_holder = PR_ITN_NONE;
+    st->generation = 0;
+}
+
 int pr_state_set_lu_id(struct pr_state *st, const char *lu_id)
 {
     char *dup = lu_id ? strdup(lu_id) : NULL;
