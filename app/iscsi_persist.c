@@ -236,11 +236,24 @@ static void set_isid(struct iscsi_context *iscsi, const uint8_t b[6])
     }
 }
 
+/* libiscsi's error strings may span lines; every failure here is reported in one. */
+static const char *one_line(const char *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (; s != NULL && *s != '\0' && n + 1 < cap; s++)
+        buf[n++] = (*s == '\n' || *s == '\r') ? ' ' : *s;
+    while (n > 0 && buf[n - 1] == ' ')
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
 /* Everything after the command line: one login, INQUIRY, the PR command, the final one-line verdict. */
 static int persist(const struct prt_persist_opts *o)
 {
     bool flagged = false;
     int ret = PRT_EXIT_OK;
+    char msg[256];
 
     struct iscsi_context *iscsi = iscsi_create_context(o->initiator_name);
     if (iscsi == NULL) {
@@ -249,7 +262,7 @@ static int persist(const struct prt_persist_opts *o)
     }
     struct iscsi_url *url = iscsi_parse_full_url(iscsi, o->device);
     if (url == NULL) {
-        fprintf(stderr, "%s: bad URL '%s': %s\n", ME, o->device, iscsi_get_error(iscsi));
+        fprintf(stderr, "%s: bad URL '%s': %s\n", ME, o->device, one_line(iscsi_get_error(iscsi), msg, sizeof(msg)));
         iscsi_destroy_context(iscsi);
         return PRT_EXIT_SYNTAX;
     }
@@ -258,18 +271,24 @@ static int persist(const struct prt_persist_opts *o)
     iscsi_set_session_type(iscsi, ISCSI_SESSION_NORMAL);
     iscsi_set_header_digest(iscsi, ISCSI_HEADER_DIGEST_NONE_CRC32C);
     iscsi_set_timeout(iscsi, PRT_CMD_TIMEOUT);
-    /* A dropped session must fail this one command, not be silently re-established and replayed. */
-    iscsi_set_noautoreconnect(iscsi, 1);
     if (url->user[0] != '\0')
         iscsi_set_initiator_username_pwd(iscsi, url->user, url->passwd);
     int lun = url->lun;
 
-    if (iscsi_connect_sync(iscsi, url->portal) != 0 || iscsi_login_sync(iscsi) != 0) {
-        fprintf(stderr, "%s: error opening file %s (rw): %s\n", ME, o->device, iscsi_get_error(iscsi));
+    const char *stage = NULL;
+    if (iscsi_connect_sync(iscsi, url->portal) != 0)
+        stage = "cannot connect to the portal";
+    else if (iscsi_login_sync(iscsi) != 0)
+        stage = "login failed";
+    if (stage != NULL) {
+        fprintf(stderr, "%s: error opening file %s (rw): %s: %s\n", ME, o->device, stage,
+                one_line(iscsi_get_error(iscsi), msg, sizeof(msg)));
         iscsi_destroy_url(url);
         iscsi_destroy_context(iscsi);
         return PRT_EXIT_FILE_ERROR;
     }
+    /* A dropped session must fail this one command, not be silently re-established and replayed. */
+    iscsi_set_noautoreconnect(iscsi, 1);
     if (o->inquiry)
         ret = do_inquiry(iscsi, lun, o, &flagged);
     if (ret == PRT_EXIT_OK)

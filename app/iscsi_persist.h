@@ -157,6 +157,10 @@ int prt_persist_parse_isid(const char *s, uint8_t isid[6]);
 /* sg3_utils' --maxlen syntax: decimal, 0x/h hex, or a k/m multiplier. Returns 0 or -EINVAL. */
 int prt_persist_parse_num(const char *s, uint32_t *v);
 
+/* 0 when url has the shape iscsi://[USER[%PASSWORD]@]HOST[:PORT]/TARGET/LUN (LUN decimal 0-16383, no blanks),
+ * else -EINVAL. libiscsi parses the URL; this check lets a bad one be refused in one line first. */
+int prt_persist_check_url(const char *url);
+
 /* Usage text as sg_persist's -h (level 1) and -hh (level 2), plus iscsi-persist's own options. */
 void prt_persist_usage(FILE *out, int level);
 

@@ -514,6 +514,27 @@ int prt_persist_add_tids(struct prt_persist_opts *o, const char *arg, FILE *err)
     return add_one_tid(o, arg, strlen(arg), err, TID_ARG);
 }
 
+int prt_persist_check_url(const char *url)
+{
+    if (strncmp(url, "iscsi://", 8) != 0)
+        return -EINVAL;
+    const char *rest = url + 8;
+    const char *lun = strrchr(rest, '/');
+    if (lun == NULL || lun[1] == '\0')
+        return -EINVAL;
+    uint32_t v;
+    /* SAM-5 4.7.7 flat space addressing, which libiscsi uses above LUN 255, reaches LUN 16383. */
+    if (parse_decimal(lun + 1, strlen(lun + 1), 16383, &v) != 0)
+        return -EINVAL;
+    const char *target = memchr(rest, '/', (size_t)(lun - rest));
+    if (target == NULL || target == rest || target + 1 == lun)
+        return -EINVAL;
+    for (const char *p = rest; p < lun; p++)
+        if ((unsigned char)*p <= ' ')
+            return -EINVAL;
+    return 0;
+}
+
 static void opts_init(struct prt_persist_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -660,7 +681,7 @@ int prt_persist_parse_args(struct prt_persist_opts *o, int argc, char *argv[], F
         fprintf(err, "No device name given\n");
         return PRT_EXIT_SYNTAX;
     }
-    if (strncmp(o->device, "iscsi://", 8) != 0) {
+    if (prt_persist_check_url(o->device) != 0) {
         fprintf(err, "%s: device must be an iscsi://HOST[:PORT]/TARGET-IQN/LUN URL, not '%s'\n", ME, o->device);
         return PRT_EXIT_SYNTAX;
     }

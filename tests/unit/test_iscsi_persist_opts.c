@@ -290,6 +290,27 @@ static void test_device_that_is_not_an_iscsi_url_is_refused(void **state)
     done(p);
 }
 
+static void test_url_shape_is_checked_before_libiscsi_sees_it(void **state)
+{
+    (void)state;
+    assert_int_equal(prt_persist_check_url(URL), 0);
+    assert_int_equal(prt_persist_check_url("iscsi://[::1]:3260/iqn.2026-11.org.prtarget%3Adisk/16383"), 0);
+    assert_int_equal(prt_persist_check_url("iscsi://user%secret@host/iqn.x/1"), 0);
+    assert_int_equal(prt_persist_check_url("iscsi://127.0.0.1:3260/"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("iscsi://127.0.0.1:3260/iqn.x"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("iscsi://127.0.0.1:3260/iqn.x/"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("iscsi://127.0.0.1:3260//0"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("iscsi:///iqn.x/0"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("iscsi://h/iqn.x/16384"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("iscsi://h/iqn.x/1a"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("iscsi://h/iqn x/1"), -EINVAL);
+    assert_int_equal(prt_persist_check_url("http://h/iqn.x/1"), -EINVAL);
+    struct parsed *p = parse("-k", "iscsi://127.0.0.1:3260/", NULL);
+    assert_int_equal(p->rc, PRT_EXIT_SYNTAX);
+    assert_int_equal(lines(p->err), 1);
+    done(p);
+}
+
 static void test_second_positional_argument_is_unexpected(void **state)
 {
     (void)state;
@@ -668,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_option_without_its_argument_fails_with_one_line),
         cmocka_unit_test(test_missing_device_is_syntax_error),
         cmocka_unit_test(test_device_that_is_not_an_iscsi_url_is_refused),
+        cmocka_unit_test(test_url_shape_is_checked_before_libiscsi_sees_it),
         cmocka_unit_test(test_second_positional_argument_is_unexpected),
         cmocka_unit_test(test_in_and_out_together_contradict),
         cmocka_unit_test(test_out_needs_exactly_one_prout_service_action),
