@@ -608,14 +608,14 @@ enum tgt_exec_result tgt_sbc_write_same(struct tgt_cmd *cmd)
         tgt_set_invalid_field_cdb(cmd, 1, 4);
         return TGT_DONE;
     }
+    if (!range_ok(lu, lba, n)) {
+        tgt_set_lba_out_of_range(cmd);
+        return TGT_DONE;
+    }
     /* SBC-3 5.42: with WSNZ=1 (VPD B0h) a NUMBER OF LOGICAL BLOCKS of zero is INVALID FIELD IN CDB, as is a
      * number above MAXIMUM WRITE SAME LENGTH. */
     if (n == 0 || n > TGT_MAX_WS_BLOCKS) {
         tgt_set_invalid_field_cdb(cmd, ws16 ? 10 : 7, 7);
-        return TGT_DONE;
-    }
-    if (!range_ok(lu, lba, n)) {
-        tgt_set_lba_out_of_range(cmd);
         return TGT_DONE;
     }
     cmd->lba = lba;
