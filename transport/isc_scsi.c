@@ -302,12 +302,13 @@ static void isc__scsi_progress(struct isc_task *t)
         isc__scsi_submit(t);
 }
 
-/* A Data-Out that breaks the sequence rules: at ErrorRecoveryLevel 0 there is no recovery for the task
- * (RFC 7143 7.1.5, 7.8), so the initiator is told why and the connection is closed. */
+/* A Data-Out that breaks the sequence rules (DataSN, Buffer Offset, TTT, length). The framing of the stream is
+ * intact, so the connection stays up: the PDU is rejected and its data discarded (RFC 7143 11.17.1, 7.8). At
+ * ErrorRecoveryLevel 0 the initiator cannot resend it, so the task never completes with status; the initiator
+ * times it out and aborts it (this is what libiscsi's iSCSIdatasn test expects). */
 static void isc__scsi_dout_fatal(struct isc_session *s, const uint8_t *bhs)
 {
     isc__conn_reject(s->conn, bhs, ISC_REJECT_PROTOCOL_ERROR);
-    isc__conn_drop(s->conn, true);
 }
 
 void isc__scsi_data_out(struct isc_session *s, const struct isc_pdu *pdu)

@@ -224,7 +224,7 @@ static void test_write_with_several_outstanding_r2ts(void **state)
     assert_memory_equal(back, data, sizeof(data));
 }
 
-static void test_data_out_with_wrong_datasn_is_rejected_and_connection_closed(void **state)
+static void test_data_out_with_wrong_datasn_is_rejected_and_task_gets_no_status(void **state)
 {
     struct h *h = *state;
     login_keys(h, "No", "65536", "262144", "1");
@@ -241,11 +241,14 @@ static void test_data_out_with_wrong_datasn_is_rejected_and_connection_closed(vo
     assert_int_equal(p.len, ISC_BHS_LEN);
     assert_int_equal(isc_bhs_opcode(p.data), ISC_OP_DATA_OUT);
     h_pdu_free(&p);
-    assert_true(h->closed);
+    /* The data was discarded: the write keeps waiting (no GOOD status), other commands still work. */
+    assert_false(h->closed);
+    h_expect_none(h);
+    assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
     h_expect_none(h);
 }
 
-static void test_data_out_with_wrong_buffer_offset_is_rejected_and_connection_closed(void **state)
+static void test_data_out_with_wrong_buffer_offset_is_rejected_and_task_gets_no_status(void **state)
 {
     struct h *h = *state;
     login_keys(h, "No", "65536", "262144", "1");
@@ -258,8 +261,15 @@ static void test_data_out_with_wrong_buffer_offset_is_rejected_and_connection_cl
     h_flush(h);
     struct h_pdu p;
     h_expect(h, ISC_OP_REJECT, &p);
+    assert_int_equal(p.bhs[2], ISC_REJECT_PROTOCOL_ERROR);
     h_pdu_free(&p);
-    assert_true(h->closed);
+    assert_false(h->closed);
+    /* The right Data-Out is still accepted afterwards. */
+    h_data_out(h, itt, 0xffffffffu, 0, 0, data, 1024, true);
+    h_flush(h);
+    h_expect(h, ISC_OP_SCSI_RSP, &p);
+    assert_int_equal(p.bhs[3], TGT_STATUS_GOOD);
+    h_pdu_free(&p);
 }
 
 static void test_immediate_data_with_bad_data_digest_is_rejected(void **state)
@@ -360,8 +370,8 @@ int main(void)
         H_TEST(test_check_condition_sends_sense_length_and_sense_in_scsi_response),
         H_TEST(test_write_with_immediate_and_unsolicited_data_then_r2t_for_the_rest),
         H_TEST(test_write_with_several_outstanding_r2ts),
-        H_TEST(test_data_out_with_wrong_datasn_is_rejected_and_connection_closed),
-        H_TEST(test_data_out_with_wrong_buffer_offset_is_rejected_and_connection_closed),
+        H_TEST(test_data_out_with_wrong_datasn_is_rejected_and_task_gets_no_status),
+        H_TEST(test_data_out_with_wrong_buffer_offset_is_rejected_and_task_gets_no_status),
         H_TEST(test_immediate_data_with_bad_data_digest_is_rejected),
         H_TEST(test_immediate_data_without_write_bit_is_rejected),
         H_TEST(test_write_edtl_larger_than_cdb_length_reports_underflow),
