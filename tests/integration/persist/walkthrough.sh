@@ -10,96 +10,12 @@
 #                            (for example tgt, to compare; see docs/iscsi-persist.md).
 # Exit status: 0 all steps passed, 1 a step failed, 77 a program is missing (ctest SKIP_RETURN_CODE).
 set -u
-
-PRTARGET=${1:-${PRTARGET:-}}
-ISCSI_PERSIST=${2:-${ISCSI_PERSIST:-}}
-URL=${PERSIST_URL:-}
-
-if [ -z "$ISCSI_PERSIST" ] || [ ! -x "$ISCSI_PERSIST" ]; then
-    echo "SKIP: iscsi-persist not found (give it as argument 2 or ISCSI_PERSIST)"
-    exit 77
-fi
-if [ -z "$URL" ] && { [ -z "$PRTARGET" ] || [ ! -x "$PRTARGET" ]; }; then
-    echo "SKIP: prtarget not found (give it as argument 1 or PRTARGET)"
-    exit 77
-fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/persist-walkthrough.XXXXXX")
-TARGET_PID=""
-cleanup() {
-    if [ -n "$TARGET_PID" ]; then
-        kill "$TARGET_PID" 2>/dev/null
-        wait "$TARGET_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-if [ -z "$URL" ]; then
-    # A private runtime directory keeps this prtarget's default control socket away from any other instance.
-    mkdir -p "$TMP/run"
-    XDG_RUNTIME_DIR="$TMP/run" "$PRTARGET" --listen 127.0.0.1:0 >"$TMP/target.out" 2>"$TMP/target.err" &
-    TARGET_PID=$!
-    for _ in $(seq 1 200); do
-        URL=$(sed -n 's/^prtarget: ready \(iscsi:\/\/[^ ]*\)$/\1/p' "$TMP/target.out" | head -n 1)
-        [ -n "$URL" ] && break
-        if ! kill -0 "$TARGET_PID" 2>/dev/null; then
-            echo "FAIL: prtarget exited before it was ready"; cat "$TMP/target.err"; TARGET_PID=""; exit 1
-        fi
-        sleep 0.1
-    done
-    if [ -z "$URL" ]; then
-        echo "FAIL: prtarget printed no 'prtarget: ready' line in 20 s"; cat "$TMP/target.err"; exit 1
-    fi
-fi
-echo "# target: $URL"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+persist_start_target
 
 A=iqn.2026-11.org.prtarget:walkthrough-a
 B=iqn.2026-11.org.prtarget:walkthrough-b
-N=0
-FAILED=0
-INQ=""   # the two INQUIRY lines, learnt from the first step and expected before every later result
-
-# step DESCRIPTION INITIATOR EXPECTED_EXIT EXPECTED_STDOUT EXPECTED_STDERR -- iscsi-persist arguments...
-step() {
-    local desc=$1 iname=$2 want_rc=$3 want_out=$4 want_err=$5
-    shift 6
-    N=$((N + 1))
-    "$ISCSI_PERSIST" --initiator-name="$iname" "$@" >"$TMP/out" 2>"$TMP/err"
-    local rc=$?
-    local out err ok=1
-    out=$(cat "$TMP/out")
-    err=$(cat "$TMP/err")
-    if [ -z "$INQ" ] && [ "$rc" -eq 0 ]; then
-        # SPC-4 6.6.2 standard INQUIRY data, printed as sg_persist does: vendor (8), product (16), revision (4),
-        # then the peripheral device type of a direct-access block device.
-        INQ=$(head -n 2 "$TMP/out")
-        if ! printf '%s\n' "$INQ" | head -n 1 | grep -Eq '^  .{8}  .{16}  .{4}$' ||
-           [ "$(printf '%s\n' "$INQ" | sed -n 2p)" != "  Peripheral device type: disk" ]; then
-            ok=0
-        fi
-    fi
-    want_out=${want_out//@INQ@/$INQ}
-    [ "$rc" -eq "$want_rc" ] || ok=0
-    if [ -n "${SORTED:-}" ]; then
-        # SPC-4 6.14.2 does not order the keys of READ KEYS; compare the lines as a set.
-        [ "$(printf '%s\n' "$out" | sort)" == "$(printf '%s\n' "$want_out" | sort)" ] || ok=0
-    else
-        [ "$out" == "$want_out" ] || ok=0
-    fi
-    [ "$err" == "$want_err" ] || ok=0
-    if [ "$ok" -eq 1 ]; then
-        echo "ok $N - $desc"
-    else
-        FAILED=1
-        echo "not ok $N - $desc"
-        echo "#   command: iscsi-persist --initiator-name=$iname $*"
-        echo "#   exit: got $rc, want $want_rc"
-        diff <(printf '%s\n' "$want_out") <(printf '%s\n' "$out") | sed 's/^/#   stdout: /'
-        diff <(printf '%s\n' "$want_err") <(printf '%s\n' "$err") | sed 's/^/#   stderr: /'
-    fi
-}
-
 CONFLICT_RESERVE=$'PR out (Reserve): Reservation conflict\niscsi-persist failed: Reservation conflict'
 
 # A fresh logical unit: no registrations, PRgeneration 0 (SPC-4 6.14.2).
@@ -159,9 +75,4 @@ step "no registrations after clear, generation 4" "$A" 0 \
 step "second initiator sees the cleared state" "$B" 0 \
     $'@INQ@\n  PR generation=0x4, there are NO registered reservation keys' "" -- -i -k -d "$URL"
 
-if [ "$FAILED" -ne 0 ]; then
-    echo "FAIL: iscsi-persist walkthrough ($N steps)"
-    exit 1
-fi
-echo "PASS: iscsi-persist walkthrough ($N steps)"
-exit 0
+persist_finish "iscsi-persist walkthrough"
