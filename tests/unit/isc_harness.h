@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -73,6 +74,7 @@ struct h {
     /* negotiated by the test's login */
     uint32_t mrdsl;         /* initiator's MaxRecvDataSegmentLength */
     uint16_t tpgt;          /* portal group the connection came in on */
+    FILE *record;           /* ISC_SEED_DIR set: the initiator stream is saved as a fuzz_conn seed */
 };
 
 static inline uint64_t h_now(void *ctx) { return ((struct h *)ctx)->now; }
@@ -158,6 +160,18 @@ static inline struct h *h_new(enum h_mode mode)
     memcpy(h->isid, "\x80\x12\x34\x56\x78\x9a", 6);
     h->itt = 0x100;
     h->mrdsl = 8192;
+    const char *dir = getenv("ISC_SEED_DIR");
+    if (dir && mode == H_WHOLE) {
+        /* tests/fuzz/fuzz_conn.c input: flags 0 (the stream carries its own login), split seed, stream. */
+        char path[512];
+        snprintf(path, sizeof(path), "%s/unit_XXXXXX", dir);
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        h->record = fdopen(fd, "wb");
+        assert_non_null(h->record);
+        fputc(0, h->record);
+        fputc(0, h->record);
+    }
     return h;
 }
 
@@ -174,6 +188,8 @@ static inline void h_release(struct h *h)
 static inline void h_free(struct h *h)
 {
     h_release(h);
+    if (h->record)
+        fclose(h->record);
     isc_server_free(h->srv);
     tgt_server_free(h->tgt);
     free(h->out);
@@ -183,6 +199,8 @@ static inline void h_free(struct h *h)
 /* Feed bytes according to the mode. */
 static inline void h_feed(struct h *h, const uint8_t *p, size_t n)
 {
+    if (h->record)
+        fwrite(p, 1, n, h->record);
     size_t off = 0;
     while (off < n) {
         size_t chunk = n - off;
