@@ -31,6 +31,12 @@ struct prt_lun_spec {
     uint32_t block_size; /* 512 or 4096 */
     bool read_only;
     const char *spec;    /* the argument as given, for messages (points into argv) */
+    /* From a config file (app/prt_config.c); NULL/false = the defaults. */
+    const char *vendor, *product, *serial;
+    bool has_naa;
+    uint8_t naa[8];
+    bool removable;
+    const char *pr_profile;
 };
 
 struct prt_config {
@@ -42,6 +48,9 @@ struct prt_config {
     const char *state_dir;
     const char *control;
     const char *config_file;
+    const char *event_log;   /* --event-log FILE */
+    const char *pr_profile;  /* --pr-profile NAME: every LU (overrides the config file) */
+    void *config_owned;      /* the parsed config file the strings above may point into (prt_config.c) */
     enum prt_log_level log_level;
     bool log_json;
 };
@@ -54,6 +63,7 @@ struct prt_log {
 struct net_loop;
 struct tgt_server;
 struct isc_server;
+struct prt_tools;
 
 /* The running daemon. Lives on main()'s stack; owns the three layer objects it creates. */
 struct prt_app {
@@ -63,6 +73,7 @@ struct prt_app {
     struct tgt_server *tgt;
     struct isc_server *isc;
     char bound[PRT_MAX_PORTALS][64]; /* each portal as actually bound ("127.0.0.1:41234") */
+    struct prt_tools *tools;         /* control socket and event log (app/prt_control.c) */
 };
 
 enum prt_cli_result {
@@ -78,6 +89,18 @@ enum prt_cli_result prt_cli_parse(int argc, char **argv, struct prt_config *cfg,
 int prt_parse_size(const char *s, uint64_t *out);
 /* Parse one --lun SPEC. Returns 0 or -EINVAL with the problem in err. */
 int prt_parse_lun(const char *spec, struct prt_lun_spec *lun, char *err, size_t errlen);
+
+/* Apply the --config file to cfg: flags given in argv win over the file (docs/config.md). Returns 0, or -errno
+ * with "FILE: json.path: problem" in err (exit 2). Frees nothing; prt_config_release() does. */
+int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, size_t errlen);
+/* Load and check a config file into cfg as if no flag had been given. Same errors. */
+int prt_config_load(const char *path, struct prt_config *cfg, char *err, size_t errlen);
+void prt_config_release(struct prt_config *cfg);
+/* Once the portals listen: PR profiles, the event log and the control socket (app/prt_control.c). Returns 0 or
+ * an exit code, with the reason logged. prt_tools_stop(app->tools) undoes it. */
+struct prt_app;
+int prt_app_tools_start(struct prt_app *app);
+void prt_tools_stop(struct prt_tools *t);
 
 void prt_log(const struct prt_log *log, enum prt_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

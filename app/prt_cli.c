@@ -24,7 +24,10 @@ static const char prt__usage[] =
     "                       file:PATH:SIZE    created or extended to SIZE\n"
     "                       SIZE takes K M G T suffixes; append ,ro for read-only, ,bs=4096 for 4K blocks\n"
     "  --state-dir DIR      persistent state (APTPL, LU identities). Default: beside a file LU\n"
-    "  --control PATH       control socket for prtargetctl\n"
+    "  --control PATH       control socket for prtargetctl. Default $XDG_RUNTIME_DIR/prtarget.sock,\n"
+    "                       /run/prtarget.sock as root\n"
+    "  --event-log FILE     append the PR event log (JSON lines) to FILE\n"
+    "  --pr-profile NAME    PR capabilities of every LU: full (default), spc3, dlt-s4, sl150\n"
     "  --log-level LEVEL    error, warn, info (default) or debug; logs go to stderr\n"
     "  --log-format FMT     text (default) or json (one object per line)\n"
     "  --config FILE        JSON configuration file\n"
@@ -226,7 +229,8 @@ enum prt_cli_result prt_cli_parse(int argc, char **argv, struct prt_config *cfg,
             return PRT_CLI_EXIT;
         }
         static const char *const with_value[] = { "--config", "--listen", "--target", "--lun", "--state-dir",
-                                                  "--control", "--log-level", "--log-format" };
+                                                  "--control", "--log-level", "--log-format", "--event-log",
+                                                  "--pr-profile" };
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
             known = known || strcmp(name, with_value[k]) == 0;
@@ -276,6 +280,10 @@ enum prt_cli_result prt_cli_parse(int argc, char **argv, struct prt_config *cfg,
             cfg->control = val;
         } else if (strcmp(name, "--config") == 0) {
             cfg->config_file = val;
+        } else if (strcmp(name, "--event-log") == 0) {
+            cfg->event_log = val;
+        } else if (strcmp(name, "--pr-profile") == 0) {
+            cfg->pr_profile = val; /* checked against the profile list when the LUs are built */
         } else if (strcmp(name, "--log-level") == 0) {
             static const char *const levels[] = { "error", "warn", "info", "debug" };
             bool ok = false;

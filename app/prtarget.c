@@ -60,6 +60,8 @@ static int prt__build_target(struct prt_app *app)
             .block_size = ls->block_size,
             .read_only = ls->read_only,
             .state_dir = app->cfg.state_dir,
+            .vendor = ls->vendor, .product = ls->product, .serial = ls->serial, /* config file identity */
+            .naa = ls->has_naa ? ls->naa : NULL, .removable = ls->removable,
         };
         err[0] = '\0';
         int rc = tgt_server_add_lu(app->tgt, &lc, err, sizeof err);
@@ -99,14 +101,8 @@ static int prt__run(struct prt_app *app)
     struct isc_portal portals[PRT_MAX_PORTALS];
     struct net_cfg nc = { .log = prt__net_log, .log_ctx = &app->log };
 
-    if (app->cfg.config_file)
-        return prt__fail(PRT_EXIT_USAGE, "--config %s: %s", app->cfg.config_file,
-                         "configuration files are not supported yet (use flags)");
     if (app->cfg.state_dir && (rc = prt__check_state_dir(app->cfg.state_dir)) != 0)
         return rc;
-    if (app->cfg.control)
-        prt_log(&app->log, PRT_LOG_WARN, "--control %s: the control socket is not implemented yet; ignored",
-                app->cfg.control);
 
     app->net = net_loop_new(&nc);
     if (!app->net)
@@ -134,6 +130,8 @@ static int prt__run(struct prt_app *app)
     if ((rc = net_start(app->net, app->isc)) != 0)
         return prt__fail(PRT_EXIT_RUNTIME, "event loop: %s%s", strerror(-rc), "");
 
+    if ((rc = prt_app_tools_start(app)) != 0) /* control socket, event log, PR profiles (prt_control.c) */
+        return rc;
     prt__print_ready(app);
     prt_log(&app->log, PRT_LOG_INFO, "ready: target %s, %u portal(s), %u LUN(s)", app->cfg.target,
             app->cfg.n_listen, app->cfg.n_luns);
@@ -167,15 +165,23 @@ int main(int argc, char **argv)
     case PRT_CLI_RUN:
         break;
     }
+    if (prt_config_apply(&app.cfg, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "prtarget: %s\n", err);
+        prt_config_release(&app.cfg);
+        return PRT_EXIT_USAGE;
+    }
     app.log.level = app.cfg.log_level;
     app.log.json = app.cfg.log_json;
 
     int code = prt__run(&app);
+
+    prt_tools_stop(app.tools);
 
     if (app.isc)
         isc_server_free(app.isc);
     if (app.tgt)
         tgt_server_free(app.tgt);
     net_loop_free(app.net);
+    prt_config_release(&app.cfg);
     return code;
 }

@@ -347,3 +347,8 @@ bool tgt_server_itn_logged_in(const struct tgt_server *srv, uint32_t itn)
 {
     return itn < srv->nexus_cap && srv->nexus[itn] && srv->nexus[itn]->logged_in;
 }
+
+struct pr_state *tgt_lu_pr_state(struct tgt_server *srv, uint64_t lun)
+{
+    return lun < srv->n_lus ? srv->lus[lun]->pr : NULL;
+}

@@ -19,6 +19,7 @@ struct tgt_server;
 struct tgt_lu;
 struct tgt_nexus;
 struct pr_itn_tab;
+struct pr_state;
 
 /* ---- executor: how blocking work leaves the event-loop thread ---------------------------------------- */
 
@@ -260,6 +261,8 @@ int tgt_server_lu_info(struct tgt_server *srv, uint64_t lun, struct tgt_lu_info 
 /* The unit attention conditions pending for nexus itn on lun, in no particular order: writes at most cap
  * (asc, ascq) pairs to out and returns how many are pending. */
 unsigned tgt_lu_pending_ua(struct tgt_server *srv, uint64_t lun, uint32_t itn, uint8_t (*out)[2], unsigned cap);
+/* The PR state of lun (NULL when there is no such LU), for inspection and operator resets. */
+struct pr_state *tgt_lu_pr_state(struct tgt_server *srv, uint64_t lun);
 /* Whether nexus itn is logged in now. */
 bool tgt_server_itn_logged_in(const struct tgt_server *srv, uint32_t itn);
 

@@ -1,0 +1,569 @@
+/* The JSON configuration file (--config FILE; docs/config.md).
+ *
+ * The whole file is checked before anything is used, and every problem is reported as one line naming the
+ * file, the JSON path and the problem: `prt.json: targets[0].luns[1].size: "12X" is not a size`. Unknown keys
+ * are errors, because a misspelt option that is silently ignored is worse than a refused start.
+ *
+ * Strings in struct prt_config point into the parsed document, which cfg->config_owned keeps alive until
+ * prt_config_release().
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "app/prt_app.h"
+
+#define PRT_CFG_PATH 128
+
+struct prt_config_owned {
+    json_t *root;
+    char specs[PRT_MAX_LUNS][PRT_CFG_PATH]; /* "targets[0].luns[3]": the LU's name in later messages */
+};
+
+struct prt_cfg_ctx {
+    const char *file;
+    char *err;
+    size_t errlen;
+};
+
+static int prt__cfg_err(struct prt_cfg_ctx *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int prt__cfg_err(struct prt_cfg_ctx *c, const char *path, const char *fmt, ...)
+{
+    char what[PRT_ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s: %s: %s", c->file, path, what);
+    return -EINVAL;
+}
+
+/* The value as it appeared, for messages: strings quoted, anything else in compact JSON, cut short. */
+static void prt__cfg_show(json_t *v, char *out, size_t len)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    snprintf(out, len, "%.60s%s", s ? s : "?", s && strlen(s) > 60 ? "..." : "");
+    free(s);
+}
+
+static int prt__cfg_keys(struct prt_cfg_ctx *c, json_t *obj, const char *path, const char *const *allowed)
+{
+    const char *k;
+    json_t *v;
+    char p[PRT_CFG_PATH];
+
+    if (!json_is_object(obj))
+        return prt__cfg_err(c, path, "expected an object");
+    json_object_foreach(obj, k, v) {
+        bool ok = false;
+        for (size_t i = 0; allowed[i]; i++)
+            ok = ok || strcmp(k, allowed[i]) == 0;
+        if (!ok) {
+            snprintf(p, sizeof p, "%s%s%s", path, path[0] ? "." : "", k);
+            return prt__cfg_err(c, p, "unknown key");
+        }
+    }
+    (void)v;
+    return 0;
+}
+
+static void prt__cfg_path(char *out, const char *base, const char *key)
+{
+    snprintf(out, PRT_CFG_PATH, "%s%s%s", base, base[0] ? "." : "", key);
+}
+
+static int prt__cfg_string(struct prt_cfg_ctx *c, json_t *obj, const char *base, const char *key, size_t maxlen,
+                           const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    char p[PRT_CFG_PATH], shown[80];
+
+    if (!v)
+        return 0;
+    prt__cfg_path(p, base, key);
+    if (!json_is_string(v)) {
+        prt__cfg_show(v, shown, sizeof shown);
+        return prt__cfg_err(c, p, "%s is not a string", shown);
+    }
+    if (json_string_length(v) == 0)
+        return prt__cfg_err(c, p, "must not be empty");
+    if (maxlen && json_string_length(v) > maxlen)
+        return prt__cfg_err(c, p, "longer than %zu characters", maxlen);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int prt__cfg_bool(struct prt_cfg_ctx *c, json_t *obj, const char *base, const char *key, bool *out)
+{
+    json_t *v = json_object_get(obj, key);
+    char p[PRT_CFG_PATH], shown[80];
+
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v)) {
+        prt__cfg_path(p, base, key);
+        prt__cfg_show(v, shown, sizeof shown);
+        return prt__cfg_err(c, p, "%s is not true or false", shown);
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* SPC-4 6.6.2: T10 VENDOR IDENTIFICATION and PRODUCT IDENTIFICATION are printable ASCII (20h-7Eh). */
+static int prt__cfg_ascii(struct prt_cfg_ctx *c, const char *path, const char *s)
+{
+    for (const char *q = s; *q; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+            return prt__cfg_err(c, path, "\"%s\" has a character that is not printable ASCII", s);
+    return 0;
+}
+
+static const char *const prt__profiles[] = { "full", "spc3", "dlt-s4", "sl150", NULL };
+
+static int prt__cfg_profile(struct prt_cfg_ctx *c, json_t *pr, const char *base, const char **out)
+{
+    const char *name = NULL;
+    char p[PRT_CFG_PATH];
+    int rc = prt__cfg_string(c, pr, base, "profile", 32, &name);
+
+    if (rc || !name)
+        return rc;
+    for (size_t i = 0; prt__profiles[i]; i++) {
+        if (strcmp(name, prt__profiles[i]) == 0) {
+            *out = name;
+            return 0;
+        }
+    }
+    prt__cfg_path(p, base, "profile");
+    return prt__cfg_err(c, p, "\"%s\" is not a PR profile (full, spc3, dlt-s4, sl150)", name);
+}
+
+/* SPC-4 7.8.6.6: an eight-byte NAA designator is NAA 2h, 3h or 5h; the 16-byte 6h form does not fit here. */
+static int prt__cfg_naa(struct prt_cfg_ctx *c, const char *path, const char *s, uint8_t naa[8])
+{
+    const char *h = s;
+
+    if (h[0] == '0' && (h[1] == 'x' || h[1] == 'X'))
+        h += 2;
+    if (strlen(h) != 16)
+        return prt__cfg_err(c, path, "\"%s\" is not 16 hex digits", s);
+    for (int i = 0; i < 8; i++) {
+        char b[3] = { h[2 * i], h[2 * i + 1], 0 };
+        if (!isxdigit((unsigned char)b[0]) || !isxdigit((unsigned char)b[1]))
+            return prt__cfg_err(c, path, "\"%s\" is not 16 hex digits", s);
+        naa[i] = (uint8_t)strtoul(b, NULL, 16);
+    }
+    uint8_t kind = naa[0] >> 4;
+    if (kind != 2 && kind != 3 && kind != 5)
+        return prt__cfg_err(c, path, "\"%s\": NAA %xh is not an 8-byte NAA format (2h, 3h or 5h)", s, kind);
+    return 0;
+}
+
+static int prt__cfg_lun(struct prt_cfg_ctx *c, json_t *lo, const char *base, const char *target_profile,
+                        struct prt_lun_spec *lun)
+{
+    static const char *const keys[] = { "backend", "path", "size", "block_size", "read_only", "removable",
+                                        "identity", "pr", NULL };
+    static const char *const id_keys[] = { "vendor", "product", "serial", "naa", NULL };
+    static const char *const pr_keys[] = { "profile", NULL };
+    const char *backend = NULL, *path = NULL;
+    char p[PRT_CFG_PATH], shown[80];
+    json_t *v;
+    int rc;
+
+    if ((rc = prt__cfg_keys(c, lo, base, keys)) != 0)
+        return rc;
+    memset(lun, 0, sizeof *lun);
+    lun->block_size = 512;
+    lun->pr_profile = target_profile;
+    if ((rc = prt__cfg_string(c, lo, base, "backend", 0, &backend)) != 0 ||
+        (rc = prt__cfg_string(c, lo, base, "path", sizeof lun->path - 1, &path)) != 0)
+        return rc;
+    if (!backend)
+        backend = path ? "file" : "mem";
+    prt__cfg_path(p, base, "backend");
+    if (strcmp(backend, "file") == 0) {
+        lun->file = true;
+        if (!path) {
+            prt__cfg_path(p, base, "path");
+            return prt__cfg_err(c, p, "a file LU needs a path");
+        }
+        strcpy(lun->path, path);
+    } else if (strcmp(backend, "mem") == 0) {
+        if (path) {
+            prt__cfg_path(p, base, "path");
+            return prt__cfg_err(c, p, "a mem LU has no path (use \"backend\": \"file\")");
+        }
+    } else {
+        return prt__cfg_err(c, p, "\"%s\" is not a backend (mem or file)", backend);
+    }
+
+    prt__cfg_path(p, base, "size");
+    if ((v = json_object_get(lo, "size")) != NULL) {
+        if (json_is_integer(v) && json_integer_value(v) > 0) {
+            lun->size = (uint64_t)json_integer_value(v);
+        } else if (!json_is_string(v) || prt_parse_size(json_string_value(v), &lun->size) != 0) {
+            prt__cfg_show(v, shown, sizeof shown);
+            return prt__cfg_err(c, p, "%s is not a size", shown);
+        }
+    } else if (!lun->file) {
+        return prt__cfg_err(c, p, "a mem LU needs a size (such as \"1G\")");
+    }
+
+    if ((v = json_object_get(lo, "block_size")) != NULL) {
+        prt__cfg_path(p, base, "block_size");
+        /* SBC-3 6.4.2: LOGICAL BLOCK LENGTH IN BYTES; this device server offers the two common ones. */
+        if (!json_is_integer(v) || (json_integer_value(v) != 512 && json_integer_value(v) != 4096)) {
+            prt__cfg_show(v, shown, sizeof shown);
+            return prt__cfg_err(c, p, "%s is not a block size (512 or 4096)", shown);
+        }
+        lun->block_size = (uint32_t)json_integer_value(v);
+    }
+    if (lun->size && lun->size % lun->block_size) {
+        prt__cfg_path(p, base, "size");
+        return prt__cfg_err(c, p, "%llu is not a multiple of the block size %u", (unsigned long long)lun->size,
+                            (unsigned)lun->block_size);
+    }
+    if ((rc = prt__cfg_bool(c, lo, base, "read_only", &lun->read_only)) != 0 ||
+        (rc = prt__cfg_bool(c, lo, base, "removable", &lun->removable)) != 0)
+        return rc;
+
+    if ((v = json_object_get(lo, "identity")) != NULL) {
+        char ib[PRT_CFG_PATH];
+        const char *naa = NULL;
+        prt__cfg_path(ib, base, "identity");
+        if ((rc = prt__cfg_keys(c, v, ib, id_keys)) != 0)
+            return rc;
+        /* SPC-4 6.6.2: VENDOR IDENTIFICATION is 8 bytes, PRODUCT IDENTIFICATION 16; VPD 80h carries the
+         * serial (we keep 32 bytes of it). */
+        if ((rc = prt__cfg_string(c, v, ib, "vendor", 8, &lun->vendor)) != 0 ||
+            (rc = prt__cfg_string(c, v, ib, "product", 16, &lun->product)) != 0 ||
+            (rc = prt__cfg_string(c, v, ib, "serial", 32, &lun->serial)) != 0 ||
+            (rc = prt__cfg_string(c, v, ib, "naa", 18, &naa)) != 0)
+            return rc;
+        const char *const *fields[] = { &lun->vendor, &lun->product, &lun->serial };
+        const char *names[] = { "vendor", "product", "serial" };
+        for (int i = 0; i < 3; i++) {
+            prt__cfg_path(p, ib, names[i]);
+            if (*fields[i] && (rc = prt__cfg_ascii(c, p, *fields[i])) != 0)
+                return rc;
+        }
+        if (naa) {
+            prt__cfg_path(p, ib, "naa");
+            if ((rc = prt__cfg_naa(c, p, naa, lun->naa)) != 0)
+                return rc;
+            lun->has_naa = true;
+        }
+    }
+    if ((v = json_object_get(lo, "pr")) != NULL) {
+        char pb[PRT_CFG_PATH];
+        prt__cfg_path(pb, base, "pr");
+        if ((rc = prt__cfg_keys(c, v, pb, pr_keys)) != 0 || (rc = prt__cfg_profile(c, v, pb, &lun->pr_profile)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* RFC 7143 4.2.7.1: iqn., eui. or naa. names of at most 223 bytes. */
+static int prt__cfg_iscsi_name(struct prt_cfg_ctx *c, const char *path, const char *n)
+{
+    if (strlen(n) > 223 || (strncmp(n, "iqn.", 4) && strncmp(n, "eui.", 4) && strncmp(n, "naa.", 4)))
+        return prt__cfg_err(c, path, "\"%.60s\" is not an iSCSI name (iqn., eui. or naa., at most 223 bytes)", n);
+    for (const char *q = n; *q; q++)
+        if (*q <= ' ' || (unsigned char)*q >= 0x7f)
+            return prt__cfg_err(c, path, "\"%.60s\" has a character not allowed in an iSCSI name", n);
+    return 0;
+}
+
+static int prt__cfg_target(struct prt_cfg_ctx *c, json_t *to, const char *base, struct prt_config *cfg,
+                           struct prt_config_owned *own)
+{
+    static const char *const keys[] = { "name", "portals", "luns", "acl", "chap", "pr", NULL };
+    static const char *const pr_keys[] = { "profile", "state_dir", NULL };
+    static const char *const chap_keys[] = { "user", "secret", "mutual_user", "mutual_secret", NULL };
+    const char *profile = NULL;
+    char p[PRT_CFG_PATH], shown[80];
+    json_t *v, *e;
+    size_t i;
+    int rc;
+
+    if ((rc = prt__cfg_keys(c, to, base, keys)) != 0)
+        return rc;
+    if ((rc = prt__cfg_string(c, to, base, "name", 223, &cfg->target)) != 0)
+        return rc;
+    if (cfg->target) {
+        prt__cfg_path(p, base, "name");
+        if ((rc = prt__cfg_iscsi_name(c, p, cfg->target)) != 0)
+            return rc;
+    }
+    if ((v = json_object_get(to, "pr")) != NULL) {
+        char pb[PRT_CFG_PATH];
+        prt__cfg_path(pb, base, "pr");
+        if ((rc = prt__cfg_keys(c, v, pb, pr_keys)) != 0 || (rc = prt__cfg_profile(c, v, pb, &profile)) != 0 ||
+            (rc = prt__cfg_string(c, v, pb, "state_dir", 0, &cfg->state_dir)) != 0)
+            return rc;
+    }
+    if ((v = json_object_get(to, "portals")) != NULL) {
+        prt__cfg_path(p, base, "portals");
+        if (!json_is_array(v) || json_array_size(v) == 0)
+            return prt__cfg_err(c, p, "expected a non-empty list of \"HOST:PORT\"");
+        if (json_array_size(v) > PRT_MAX_PORTALS)
+            return prt__cfg_err(c, p, "at most %d portals", PRT_MAX_PORTALS);
+        json_array_foreach(v, i, e) {
+            char ep[PRT_CFG_PATH];
+            snprintf(ep, sizeof ep, "%.100s[%zu]", p, i);
+            const char *a = json_string_value(e);
+            /* The same shape --listen takes: an IPv4 address or a bracketed IPv6 one, and a port. */
+            const char *colon = a ? strrchr(a, ':') : NULL;
+            char *end = NULL;
+            unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+            bool ok = a && colon && colon != a && colon[1] >= '0' && colon[1] <= '9' && end && *end == '\0' &&
+                      port <= 65535 && (a[0] == '[' ? colon[-1] == ']' : strchr(a, ':') == colon);
+            if (!ok) {
+                prt__cfg_show(e, shown, sizeof shown);
+                return prt__cfg_err(c, ep, "%s is not HOST:PORT (IPv6 as [::1]:3260)", shown);
+            }
+            cfg->listen[cfg->n_listen++] = a;
+        }
+    }
+    if ((v = json_object_get(to, "luns")) != NULL) {
+        prt__cfg_path(p, base, "luns");
+        if (!json_is_array(v) || json_array_size(v) == 0)
+            return prt__cfg_err(c, p, "expected a non-empty list of LUs");
+        if (json_array_size(v) > PRT_MAX_LUNS)
+            return prt__cfg_err(c, p, "at most %d LUs", PRT_MAX_LUNS);
+        json_array_foreach(v, i, e) {
+            char local[PRT_CFG_PATH];
+            char *spec = own ? own->specs[i] : local;
+            snprintf(spec, PRT_CFG_PATH, "%.100s[%zu]", p, i);
+            if ((rc = prt__cfg_lun(c, e, spec, profile, &cfg->luns[i])) != 0)
+                return rc;
+            cfg->luns[i].spec = own ? spec : NULL;
+            cfg->n_luns++;
+        }
+    }
+    if ((v = json_object_get(to, "acl")) != NULL) {
+        prt__cfg_path(p, base, "acl");
+        if (!json_is_array(v))
+            return prt__cfg_err(c, p, "expected a list of initiator names ([] allows every initiator)");
+        json_array_foreach(v, i, e) {
+            char ep[PRT_CFG_PATH];
+            snprintf(ep, sizeof ep, "%.100s[%zu]", p, i);
+            if (!json_is_string(e)) {
+                prt__cfg_show(e, shown, sizeof shown);
+                return prt__cfg_err(c, ep, "%s is not an initiator name", shown);
+            }
+            if ((rc = prt__cfg_iscsi_name(c, ep, json_string_value(e))) != 0)
+                return rc;
+        }
+    }
+    if ((v = json_object_get(to, "chap")) != NULL) {
+        const char *user = NULL, *secret = NULL, *muser = NULL, *msecret = NULL;
+        prt__cfg_path(p, base, "chap");
+        if ((rc = prt__cfg_keys(c, v, p, chap_keys)) != 0 ||
+            (rc = prt__cfg_string(c, v, p, "user", 255, &user)) != 0 ||
+            (rc = prt__cfg_string(c, v, p, "secret", 255, &secret)) != 0 ||
+            (rc = prt__cfg_string(c, v, p, "mutual_user", 255, &muser)) != 0 ||
+            (rc = prt__cfg_string(c, v, p, "mutual_secret", 255, &msecret)) != 0)
+            return rc;
+        if (!user || !secret)
+            return prt__cfg_err(c, p, "needs both \"user\" and \"secret\"");
+        if (!muser != !msecret)
+            return prt__cfg_err(c, p, "mutual CHAP needs both \"mutual_user\" and \"mutual_secret\"");
+        /* RFC 7143 12.1.3: a CHAP secret should be at least 12 bytes (96 bits) long. */
+        if (strlen(secret) < 12) {
+            char sp[PRT_CFG_PATH];
+            prt__cfg_path(sp, p, "secret");
+            return prt__cfg_err(c, sp, "shorter than 12 characters (RFC 7143 12.1.3)");
+        }
+    }
+    return 0;
+}
+
+/* What the rest of the daemon cannot do yet is refused by name rather than silently ignored. */
+static int prt__cfg_unsupported(struct prt_cfg_ctx *c, json_t *root)
+{
+    json_t *targets = json_object_get(root, "targets");
+    json_t *t0 = json_array_get(targets, 0);
+    json_t *acl = json_object_get(t0, "acl");
+
+    if (json_array_size(targets) > 1)
+        return prt__cfg_err(c, "targets[1]", "this prtarget serves one target per process; run one daemon per "
+                                             "target (each with its own --control socket)");
+    if (json_array_size(acl) > 0)
+        return prt__cfg_err(c, "targets[0].acl", "initiator ACLs are not enforced by this build's iSCSI layer; "
+                                                 "use [] or leave it out");
+    if (json_object_get(t0, "chap"))
+        return prt__cfg_err(c, "targets[0].chap", "CHAP is not enforced by this build's iSCSI layer; leave it out");
+    for (size_t i = 0; i < json_array_size(json_object_get(t0, "luns")); i++) {
+        json_t *lu = json_array_get(json_object_get(t0, "luns"), i);
+        if (json_is_true(json_object_get(lu, "removable"))) {
+            char p[PRT_CFG_PATH];
+            snprintf(p, sizeof p, "targets[0].luns[%zu].removable", i);
+            return prt__cfg_err(c, p, "removable media are not emulated by this build; use false");
+        }
+    }
+    return 0;
+}
+
+static int prt__cfg_root(struct prt_cfg_ctx *c, json_t *root, struct prt_config *cfg, struct prt_config_owned *own)
+{
+    static const char *const keys[] = { "version", "targets", "control", "event_log", "log_level", "log_format",
+                                        NULL };
+    const char *lvl = NULL, *fmt = NULL;
+    json_t *v, *t;
+    size_t i;
+    int rc;
+
+    if (!json_is_object(root))
+        return prt__cfg_err(c, "(top)", "expected an object with a \"targets\" list");
+    if ((rc = prt__cfg_keys(c, root, "", keys)) != 0)
+        return rc;
+    if ((v = json_object_get(root, "version")) != NULL && !(json_is_integer(v) && json_integer_value(v) == 1))
+        return prt__cfg_err(c, "version", "only version 1 is understood");
+    v = json_object_get(root, "targets");
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return prt__cfg_err(c, "targets", "expected a non-empty list of targets");
+    /* Every target is checked, so a typo in the second is found even though only one can be served. */
+    json_array_foreach(v, i, t) {
+        struct prt_config scratch;
+        char base[PRT_CFG_PATH];
+        snprintf(base, sizeof base, "targets[%zu]", i);
+        memset(&scratch, 0, sizeof scratch);
+        if ((rc = prt__cfg_target(c, t, base, i == 0 ? cfg : &scratch, i == 0 ? own : NULL)) != 0)
+            return rc;
+    }
+    if ((rc = prt__cfg_string(c, root, "", "control", 0, &cfg->control)) != 0 ||
+        (rc = prt__cfg_string(c, root, "", "event_log", 0, &cfg->event_log)) != 0 ||
+        (rc = prt__cfg_string(c, root, "", "log_level", 0, &lvl)) != 0 ||
+        (rc = prt__cfg_string(c, root, "", "log_format", 0, &fmt)) != 0)
+        return rc;
+    if (lvl) {
+        static const char *const levels[] = { "error", "warn", "info", "debug" };
+        bool ok = false;
+        for (int l = 0; l < 4; l++)
+            if (strcmp(lvl, levels[l]) == 0) {
+                cfg->log_level = (enum prt_log_level)l;
+                ok = true;
+            }
+        if (!ok)
+            return prt__cfg_err(c, "log_level", "\"%s\" is not error, warn, info or debug", lvl);
+    }
+    if (fmt) {
+        if (strcmp(fmt, "text") && strcmp(fmt, "json"))
+            return prt__cfg_err(c, "log_format", "\"%s\" is not text or json", fmt);
+        cfg->log_json = strcmp(fmt, "json") == 0;
+    }
+    return prt__cfg_unsupported(c, root);
+}
+
+int prt_config_load(const char *path, struct prt_config *cfg, char *err, size_t errlen)
+{
+    struct prt_cfg_ctx c = { .file = path, .err = err, .errlen = errlen };
+    struct prt_config_owned *own;
+    json_error_t je;
+    json_t *root;
+    int rc;
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = PRT_LOG_INFO;
+    root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (je.line <= 0)
+            snprintf(err, errlen, "%s: %s", path, je.text);
+        else
+            snprintf(err, errlen, "%s: line %d column %d: %s", path, je.line, je.column, je.text);
+        return -EINVAL;
+    }
+    own = calloc(1, sizeof *own);
+    if (!own) {
+        json_decref(root);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    own->root = root;
+    cfg->config_owned = own;
+    cfg->config_file = path;
+    rc = prt__cfg_root(&c, root, cfg, own);
+    if (rc)
+        prt_config_release(cfg);
+    return rc;
+}
+
+void prt_config_release(struct prt_config *cfg)
+{
+    struct prt_config_owned *own = cfg->config_owned;
+
+    if (!own)
+        return;
+    json_decref(own->root);
+    free(own);
+    cfg->config_owned = NULL;
+}
+
+/* Whether flag was given on the command line. Every prtarget flag but --help/--version takes a value, so
+ * values are skipped the same way prt_cli_parse() consumes them. */
+static bool prt__flag_given(int argc, char **argv, const char *flag)
+{
+    size_t n = strlen(flag);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, flag, n) == 0 && (a[n] == '\0' || a[n] == '='))
+            return true;
+        if (strncmp(a, "--", 2) == 0 && !strchr(a, '=') && strcmp(a, "--help") && strcmp(a, "--version"))
+            i++;
+    }
+    return false;
+}
+
+int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    struct prt_config file;
+    int rc;
+
+    if (cfg->pr_profile) {
+        bool ok = false;
+        for (size_t i = 0; prt__profiles[i]; i++)
+            ok = ok || strcmp(cfg->pr_profile, prt__profiles[i]) == 0;
+        if (!ok) {
+            snprintf(err, errlen, "--pr-profile %s: not a PR profile (full, spc3, dlt-s4, sl150)", cfg->pr_profile);
+            return -EINVAL;
+        }
+    }
+    if (!cfg->config_file)
+        return 0;
+    if ((rc = prt_config_load(cfg->config_file, &file, err, errlen)) != 0)
+        return rc;
+    /* docs/config.md: the file is the base; a flag on the command line wins. --listen and --lun replace the
+     * file's lists as a whole, so that the numbering of portals and LUNs never mixes two sources. */
+    if (!prt__flag_given(argc, argv, "--listen") && file.n_listen) {
+        memcpy(cfg->listen, file.listen, sizeof cfg->listen);
+        cfg->n_listen = file.n_listen;
+    }
+    if (!prt__flag_given(argc, argv, "--lun") && file.n_luns) {
+        memcpy(cfg->luns, file.luns, sizeof cfg->luns);
+        cfg->n_luns = file.n_luns;
+    }
+    if (!prt__flag_given(argc, argv, "--target") && file.target)
+        cfg->target = file.target;
+    if (!prt__flag_given(argc, argv, "--state-dir") && file.state_dir)
+        cfg->state_dir = file.state_dir;
+    if (!prt__flag_given(argc, argv, "--control") && file.control)
+        cfg->control = file.control;
+    if (!prt__flag_given(argc, argv, "--event-log") && file.event_log)
+        cfg->event_log = file.event_log;
+    if (!prt__flag_given(argc, argv, "--log-level"))
+        cfg->log_level = file.log_level;
+    if (!prt__flag_given(argc, argv, "--log-format"))
+        cfg->log_json = file.log_json;
+    cfg->config_owned = file.config_owned;
+    return 0;
+}
