@@ -30,7 +30,7 @@ enum pr_status {
     PR_INVALID_OPCODE,            /* ILLEGAL REQUEST, 20h/00h (service action not supported by the profile) */
     PR_PERSIST_FAILED,            /* APTPL state could not be written: HARDWARE ERROR / 44h/00h? see pr_cmd.c */
     PR_NO_RESOURCES,              /* out of memory */
-    PR_RESERVATION_LOST,          /* SPC-5 5.14.11: the reservation was lost; DATA PROTECT, 44h/01h PERSISTENT
+    PR_RESERVATION_LOST,          /* SPC-5 5.13.5.3: the reservation was lost; DATA PROTECT, 44h/01h PERSISTENT
                                      RESERVATION INFORMATION LOST (see pr_cmd.c) */
 };
 
@@ -157,7 +157,7 @@ struct pr_result {
     int field_bit;    /* bit within field_byte; -1 when the whole byte is meant */
     struct pr_ua *ua;
     size_t n_ua, ua_cap;
-    uint32_t *abort;  /* PREEMPT AND ABORT: abort every task of these nexuses (SPC-4 5.13.11.5) */
+    uint32_t *abort;  /* PREEMPT AND ABORT: abort every task of these nexuses (SPC-4 5.13.11.2.6) */
     size_t n_abort, abort_cap;
 };
 
@@ -226,7 +226,7 @@ const struct pr_caps *pr_state_caps(const struct pr_state *st);
 const char *pr_state_profile(const struct pr_state *st);
 /* Registrations this LU accepts before PR OUT answers INSUFFICIENT REGISTRATION RESOURCES (default 1024). */
 void pr_state_set_max_registrations(struct pr_state *st, uint32_t max);
-/* Fault injection (SPC-5 5.14.11): the device server lost its persistent reservation. Registrations and the
+/* Fault injection (SPC-5 5.13.5.3): the device server lost its persistent reservation. Registrations and the
  * reservation are gone; until a REPLACE LOST RESERVATION succeeds, commands that access the medium get
  * PR_RESERVATION_LOST from pr_check_access(). */
 void pr_state_set_lost(struct pr_state *st);

@@ -39,7 +39,7 @@ struct pr_state {
 
     uint32_t spc2_holder;    /* SPC-2 logical unit reservation, PR_ITN_NONE when none */
     bool aptpl;              /* the last APTPL bit accepted (SPC-4 5.13.4) */
-    bool lost;               /* SPC-5 5.14.11 reservation lost */
+    bool lost;               /* SPC-5 5.13.5.3 reservation lost */
 
     struct pr_caps caps;
     char profile[16];

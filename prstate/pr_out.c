@@ -164,7 +164,7 @@ static enum pr_status pr_out_register(struct pr_state *st, uint32_t itn, const s
             st->generation++;
             return PR_OK;
         }
-        /* SPC-4 5.13.11.3: unregistering the holder of a Registrants Only reservation releases it and every
+        /* SPC-4 5.13.11.2.3: unregistering the holder of a Registrants Only reservation releases it and every
          * other registrant gets RESERVATIONS RELEASED; for Write/Exclusive Access types the release is silent. */
         bool releases_ro = st->reserved && st->holder == itn &&
                            (st->type == PR_TYPE_WE_RO || st->type == PR_TYPE_EA_RO);
@@ -260,14 +260,14 @@ static enum pr_status pr_out_release(struct pr_state *st, uint32_t itn, const st
         return s;
     if (!pr_key_matches(st, itn, req->key))
         return PR_CONFLICT;
-    /* SPC-4 5.13.11.2: with no reservation, or from a nexus that does not hold it, RELEASE is GOOD and does
+    /* SPC-4 5.13.11.2.2: with no reservation, or from a nexus that does not hold it, RELEASE is GOOD and does
      * nothing. */
     if (!st->reserved || !pr__is_holder(st, itn))
         return PR_OK;
-    /* SPC-4 5.13.11.2: the holder naming another type or scope gets INVALID RELEASE OF PERSISTENT RESERVATION. */
+    /* SPC-4 5.13.11.2.2: the holder naming another type or scope gets INVALID RELEASE OF PERSISTENT RESERVATION. */
     if (st->type != req->type || st->scope != req->scope)
         return PR_INVALID_RELEASE;
-    /* SPC-4 5.13.11.2: releasing a Registrants Only or All Registrants reservation raises RESERVATIONS
+    /* SPC-4 5.13.11.2.2: releasing a Registrants Only or All Registrants reservation raises RESERVATIONS
      * RELEASED for every other registered nexus; Write Exclusive and Exclusive Access releases are silent. */
     if (pr__type_is_ro_or_ar(st->type)) {
         for (uint32_t i = 0; i < st->regs_cap; i++)
@@ -283,7 +283,7 @@ static enum pr_status pr_out_clear(struct pr_state *st, uint32_t itn, const stru
 {
     if (!pr_key_matches(st, itn, req->key))
         return PR_CONFLICT;
-    /* SPC-4 5.13.11.6: every other registered nexus gets RESERVATIONS PREEMPTED. */
+    /* SPC-4 5.13.11.2.7: CLEAR ignores SCOPE and TYPE; every other registered nexus gets RESERVATIONS PREEMPTED. */
     for (uint32_t i = 0; i < st->regs_cap; i++)
         if (i != itn && pr__is_registered(st, i) && pr__ua_add(res, i, PR_UA_RESERVATIONS_PREEMPTED) != 0)
             return PR_NO_RESOURCES;
@@ -296,20 +296,29 @@ static enum pr_status pr_out_clear(struct pr_state *st, uint32_t itn, const stru
 
 /* ---- PREEMPT, PREEMPT AND ABORT ---------------------------------------------------------------------------------------- */
 
+/* SPC-4 5.13.11.2.6: PREEMPT AND ABORT aborts the commands of every I_T nexus registered with the SERVICE ACTION
+ * RESERVATION KEY (all registered nexuses for key 0 under All Registrants), holder or not, the issuer included;
+ * the PR OUT command itself is spared by the caller. Collected before any registration is removed. */
+static int pr_collect_aborts(const struct pr_state *st, uint64_t key, bool any_key, struct pr_result *res)
+{
+    for (uint32_t i = 0; i < st->regs_cap; i++)
+        if (pr__is_registered(st, i) && (any_key || st->regs[i].key == key) && pr__abort_add(res, i) != 0)
+            return -ENOMEM;
+    return 0;
+}
+
 /* Remove every registration with key (except `keep`), with REGISTRATIONS PREEMPTED for each removed nexus other
- * than the issuer and, for PREEMPT AND ABORT, an abort of its tasks. Returns how many were removed, -1 on ENOMEM. */
+ * than the issuer. Returns how many were removed, -1 on ENOMEM. */
 static long pr_remove_key(struct pr_state *st, uint32_t itn, uint64_t key, bool any_key, uint32_t keep,
-                          bool abort, struct pr_result *res)
+                          struct pr_result *res)
 {
     long n = 0;
     for (uint32_t i = 0; i < st->regs_cap; i++) {
         if (i == keep || !pr__is_registered(st, i) || (!any_key && st->regs[i].key != key))
             continue;
-        /* SPC-4 5.13.11.4: each nexus that lost its registration gets REGISTRATIONS PREEMPTED. */
+        /* SPC-4 5.13.11.2.4.3 e), 5.13.11.2.5 d): each nexus that lost its registration, except the issuer,
+         * gets REGISTRATIONS PREEMPTED. */
         if (i != itn && pr__ua_add(res, i, PR_UA_REGISTRATIONS_PREEMPTED) != 0)
-            return -1;
-        /* SPC-4 5.13.11.5: PREEMPT AND ABORT aborts the tasks of every preempted nexus. */
-        if (abort && pr__abort_add(res, i) != 0)
             return -1;
         st->regs[i].flags = 0;
         st->regs[i].key = 0;
@@ -322,64 +331,49 @@ static long pr_remove_key(struct pr_state *st, uint32_t itn, uint64_t key, bool 
 static enum pr_status pr_out_preempt(struct pr_state *st, uint32_t itn, const struct pr_out_req *req,
                                      struct pr_result *res, bool abort)
 {
+    if (!pr_key_matches(st, itn, req->key))
+        return PR_CONFLICT;
+    bool ar = st->reserved && pr__type_is_ar(st->type);
+    uint64_t holder_key = st->reserved && !ar && pr__is_registered(st, st->holder) ? st->regs[st->holder].key : 0;
+    /* SPC-4 5.13.11.2.4.1 Table 72: which of the two actions the key selects. */
+    bool preempts_reservation = st->reserved && (ar ? req->sa_key == 0 : req->sa_key == holder_key);
+
+    if (!preempts_reservation) {
+        /* SPC-4 5.13.11.2.4.1 Table 72: key 0 names nobody unless an All Registrants reservation is present. */
+        if (req->sa_key == 0)
+            return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_SA_KEY, -1);
+        /* SPC-4 5.13.11.2.5: removing registrations ignores SCOPE and TYPE and leaves the reservation alone. */
+        if (abort && pr_collect_aborts(st, req->sa_key, false, res) != 0)
+            return PR_NO_RESOURCES;
+        long n = pr_remove_key(st, itn, req->sa_key, false, PR_ITN_NONE, res);
+        if (n < 0)
+            return PR_NO_RESOURCES;
+        /* SPC-4 5.13.11.2.5: a key that matches no registration is a RESERVATION CONFLICT. */
+        if (n == 0)
+            return PR_CONFLICT;
+        /* SPC-4 5.13.11.2.1 Table 71: a reservation ends when its holder (All Registrants: its last
+         * registrant) is unregistered, which the issuer may do to itself with its own key. */
+        if (st->reserved && (ar ? st->n_regs == 0 : !pr__is_registered(st, st->holder)))
+            pr_reserve_clear(st);
+        st->generation++;
+        return PR_OK;
+    }
+
+    /* SPC-4 5.13.11.2.4.3: a new reservation is created, so its SCOPE and TYPE must be valid. */
     enum pr_status s = pr_check_scope_type(st, req, res);
     if (s != PR_OK)
         return s;
-    if (!pr_key_matches(st, itn, req->key))
-        return PR_CONFLICT;
-
-    if (!st->reserved || (pr__type_is_ar(st->type) && req->sa_key != 0)) {
-        /* SPC-4 5.13.11.4.3: without a reservation (or naming one key under All Registrants) PREEMPT only
-         * removes registrations; key 0 names nobody and is an invalid field. */
-        if (!st->reserved && req->sa_key == 0)
-            return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_SA_KEY, -1);
-        long n = pr_remove_key(st, itn, req->sa_key, false, PR_ITN_NONE, abort, res);
-        if (n < 0)
-            return PR_NO_RESOURCES;
-        /* SPC-4 5.13.11.4.3: a key nobody holds is a RESERVATION CONFLICT. */
-        if (n == 0)
-            return PR_CONFLICT;
-        /* SPC-4 5.13.10: an All Registrants reservation ends with its last registrant. */
-        if (st->reserved && st->n_regs == 0)
-            pr_reserve_clear(st);
-        st->generation++;
-        return PR_OK;
-    }
-
-    if (pr__type_is_ar(st->type)) {
-        /* SPC-4 5.13.11.4.2: key 0 under All Registrants removes every other registrant and replaces the
-         * reservation with one of the new type held by the issuer. */
-        if (pr_remove_key(st, itn, 0, true, itn, abort, res) < 0)
-            return PR_NO_RESOURCES;
-        pr_reserve_set(st, itn, req->type, req->scope);
-        st->generation++;
-        return PR_OK;
-    }
-
-    uint64_t holder_key = pr__is_registered(st, st->holder) ? st->regs[st->holder].key : 0;
-    if (req->sa_key == 0)
-        /* SPC-4 5.13.11.4.1: key 0 is invalid unless the reservation is All Registrants. */
-        return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_SA_KEY, -1);
-    if (req->sa_key != holder_key) {
-        /* SPC-4 5.13.11.4.3: a key that is not the holder's only removes registrations. */
-        long n = pr_remove_key(st, itn, req->sa_key, false, PR_ITN_NONE, abort, res);
-        if (n < 0)
-            return PR_NO_RESOURCES;
-        if (n == 0)
-            return PR_CONFLICT;
-        if (st->reserved && !pr__is_registered(st, st->holder))
-            pr_reserve_clear(st);
-        st->generation++;
-        return PR_OK;
-    }
-    /* SPC-4 5.13.11.4.2: preempting the holder releases its reservation, removes every registration with its
-     * key except the issuer's, and establishes the issuer's reservation of the requested type and scope. */
     bool changed = st->type != req->type || st->scope != req->scope;
-    if (pr_remove_key(st, itn, req->sa_key, false, itn, abort, res) < 0)
+    if (abort && pr_collect_aborts(st, req->sa_key, ar, res) != 0)
+        return PR_NO_RESOURCES;
+    /* SPC-4 5.13.11.2.4.3 a)-c): release the holder's reservation, remove every registration with the key (all
+     * registrations for key 0 under All Registrants) except the issuer's, and reserve for the issuer. Preempting
+     * itself keeps the issuer's registration. */
+    if (pr_remove_key(st, itn, req->sa_key, ar, itn, res) < 0)
         return PR_NO_RESOURCES;
     pr_reserve_set(st, itn, req->type, req->scope);
-    /* SPC-4 5.13.11.4.2: when the type or scope changed, the registrants that kept their registration (other
-     * than the issuer) get RESERVATIONS RELEASED. */
+    /* SPC-4 5.13.11.2.4.3 f): if the type or scope changed, every other nexus that kept its registration gets
+     * RESERVATIONS RELEASED. */
     if (changed) {
         for (uint32_t i = 0; i < st->regs_cap; i++)
             if (i != itn && pr__is_registered(st, i) && pr__ua_add(res, i, PR_UA_RESERVATIONS_RELEASED) != 0)
@@ -453,21 +447,29 @@ static enum pr_status pr_out_register_and_move(struct pr_state *st, uint32_t itn
 static enum pr_status pr_out_replace_lost(struct pr_state *st, uint32_t itn, const struct pr_out_req *req,
                                           struct pr_result *res)
 {
+    /* SPC-5 5.13.11.3: without a detected loss there is nothing to replace: INVALID RELEASE OF PERSISTENT
+     * RESERVATION. */
+    if (!st->lost)
+        return PR_INVALID_RELEASE;
     enum pr_status s = pr_check_scope_type(st, req, res);
     if (s != PR_OK)
         return s;
-    /* SPC-5 5.14.11: there is nothing to replace unless the reservation was lost. */
-    if (!st->lost)
+    /* SPC-5 5.13.11.3: RESERVATION KEY is zero (nobody is registered any more); the new key is the SERVICE
+     * ACTION RESERVATION KEY. */
+    if (req->key != 0)
         return PR_CONFLICT;
-    if (req->key == 0)
-        return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_KEY, -1);
+    if (req->sa_key == 0)
+        return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_SA_KEY, -1);
     if (pr__regs_reserve(st, itn) != 0)
         return PR_NO_RESOURCES;
-    /* SPC-5 5.14.11: register the nexus with RESERVATION KEY, establish the reservation, end the lost state. */
-    pr__register(st, itn, req->key, false);
+    /* SPC-5 5.13.11.3 a)-f): drop every registration without unit attentions, register the issuer with the new
+     * key, replace the reservation, restart PRgeneration at zero, and stop failing commands. */
+    memset(st->regs, 0, (size_t)st->regs_cap * sizeof(*st->regs));
+    st->n_regs = 0;
+    pr__register(st, itn, req->sa_key, false);
     pr_reserve_set(st, itn, req->type, req->scope);
+    st->generation = 0;
     st->lost = false;
-    st->generation++;
     return PR_OK;
 }
 
@@ -483,7 +485,7 @@ enum pr_status pr_out(struct pr_state *st, uint32_t itn, const struct pr_out_req
     /* SPC-4 6.16.1: a service action the device server does not support is an invalid field in the CDB. */
     if (req->sa > 15 || !(st->caps.out_sa_mask & (1u << req->sa)))
         return pr_field(res, PR_INVALID_FIELD_CDB, 1, 4);
-    /* SPC-5 5.14.11: while the reservation is lost only REPLACE LOST RESERVATION may change PR state. */
+    /* SPC-5 5.13.5.3: while the reservation is lost only REPLACE LOST RESERVATION may change PR state. */
     if (st->lost && req->sa != PR_OUT_REPLACE_LOST)
         return PR_RESERVATION_LOST;
 

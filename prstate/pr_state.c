@@ -160,7 +160,7 @@ void pr__unregister(struct pr_state *st, uint32_t itn)
     st->regs[itn].flags = 0;
     st->regs[itn].key = 0;
     st->n_regs--;
-    /* SPC-4 5.13.11.3: unregistering the holder of a non-All-Registrants reservation releases it; an All
+    /* SPC-4 5.13.11.2.3: unregistering the holder of a non-All-Registrants reservation releases it; an All
      * Registrants reservation lasts until the last registrant is gone (SPC-4 5.13.10). */
     if (st->reserved && ((!pr__type_is_ar(st->type) && st->holder == itn) ||
                          (pr__type_is_ar(st->type) && st->n_regs == 0))) {
@@ -186,7 +186,7 @@ enum pr_status pr_check_access(const struct pr_state *st, uint32_t itn, enum pr_
 {
     if (cls == PR_ACCESS_ALLOWED)
         return PR_OK;
-    /* SPC-5 5.14.11: while the reservation is lost, only commands that do not touch the medium or the PR state
+    /* SPC-5 5.13.5.3: while the reservation is lost, only commands that do not touch the medium or the PR state
      * proceed, so that the application client can read the state and issue REPLACE LOST RESERVATION. */
     if (st->lost && cls != PR_ACCESS_ALLOWED_PR && cls != PR_ACCESS_PR_OUT)
         return PR_RESERVATION_LOST;

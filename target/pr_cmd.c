@@ -55,7 +55,7 @@ void tgt_pr_status_to_sense(struct tgt_cmd *cmd, enum pr_status st, int field_by
         tgt_set_param_list_length_error(cmd);
         break;
     case PR_INVALID_RELEASE:
-        /* SPC-4 5.13.11.2: the holder releasing with the wrong type or scope. */
+        /* SPC-4 5.13.11.2.2: the holder releasing with the wrong type or scope. */
         tgt_set_sense(cmd, TGT_SK_ILLEGAL_REQUEST, PR_ASC_INVALID_FIELD_PARAM, PR_ASCQ_INVALID_RELEASE);
         break;
     case PR_INSUFFICIENT_RESOURCES:
@@ -67,7 +67,7 @@ void tgt_pr_status_to_sense(struct tgt_cmd *cmd, enum pr_status st, int field_by
         tgt_set_invalid_opcode(cmd);
         break;
     case PR_RESERVATION_LOST:
-        /* SPC-5 5.14.11: commands blocked while the reservation is lost report PERSISTENT RESERVATION
+        /* SPC-5 5.13.5.3: commands blocked while the reservation is lost report PERSISTENT RESERVATION
          * INFORMATION LOST (44h/01h). */
         tgt_set_sense(cmd, TGT_SK_DATA_PROTECT, PR_ASC_INTERNAL_TARGET_FAILURE, PR_ASCQ_PR_INFORMATION_LOST);
         break;
@@ -159,7 +159,7 @@ enum tgt_exec_result tgt_pr_out(struct tgt_cmd *cmd)
             tgt__pr_ua_code(res.ua[i].kind, &asc, &ascq);
             tgt_ua_raise(lu, res.ua[i].itn, asc, ascq);
         }
-        /* SPC-4 5.13.11.5: PREEMPT AND ABORT terminates the tasks of the preempted nexuses, but not itself. */
+        /* SPC-4 5.13.11.2.6: PREEMPT AND ABORT aborts the commands of the preempted nexuses, except itself. */
         for (size_t i = 0; i < res.n_abort; i++)
             tgt_lu_abort_nexus_tasks(lu, res.abort[i], cmd);
     }

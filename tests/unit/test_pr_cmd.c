@@ -336,7 +336,7 @@ static void test_sg_persist_sequence_from_two_initiators(void **state)
     c = prin(f, f->a, PR_IN_READ_KEYS, 1024);
     assert_int_equal(prt_get_be32(f->buf + 4), 0);
     assert_int_equal(prt_get_be32(f->buf), 3);
-    /* B was registered when A cleared: it hears RESERVATIONS PREEMPTED (SPC-4 5.13.11.6). */
+    /* B was registered when A cleared: it hears RESERVATIONS PREEMPTED (SPC-4 5.13.11.2.7). */
     const uint8_t tur[6] = { 0 };
     expect_sense(run(f, f->b, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2a, 0x03);
     assert_int_equal(run(f, f->b, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
@@ -457,7 +457,8 @@ static void test_lost_reservation_blocks_reads_with_44h_01h_until_replaced(void 
     pr_state_set_lost(tgt_lu_pr(tgt_server_lu(f->srv, 0)));
     expect_sense(read10(f, f->b), TGT_SK_DATA_PROTECT, 0x44, 0x01);
     assert_int_equal(prin(f, f->b, PR_IN_READ_KEYS, 64)->status, TGT_STATUS_GOOD);
-    assert_int_equal(prout(f, f->a, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 1, 0, 0)->status, TGT_STATUS_GOOD);
+    expect_sense(prout(f, f->a, PR_OUT_REGISTER, 0, 1, 0, 0), TGT_SK_DATA_PROTECT, 0x44, 0x01);
+    assert_int_equal(prout(f, f->a, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 1, 0)->status, TGT_STATUS_GOOD);
     assert_int_equal(read10(f, f->b)->status, TGT_STATUS_GOOD);
     assert_int_equal(write10(f, f->b)->status, TGT_STATUS_RESERVATION_CONFLICT);
 }
@@ -478,6 +479,12 @@ static void test_reserve6_conflicts_other_nexus_and_release6_from_it_is_a_noop(v
     /* SPC-2 5.5.1: the reservation ends with its holder's I_T nexus. */
     tgt_nexus_logout(f->b);
     assert_int_equal(run(f, f->a, reserve6, 6, 0, 0)->status, TGT_STATUS_GOOD);
+}
+
+static void test_replace_lost_reservation_without_loss_is_26h_04h(void **state)
+{
+    struct fx *f = *state;
+    expect_sense(prout(f, f->a, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 1, 0), TGT_SK_ILLEGAL_REQUEST, 0x26, 0x04);
 }
 
 static void test_reserve10_third_party_is_invalid_field_in_cdb(void **state)
@@ -528,6 +535,7 @@ int main(void)
         T(test_insufficient_registration_resources_is_55h_04h),
         T(test_lost_reservation_blocks_reads_with_44h_01h_until_replaced),
         T(test_reserve6_conflicts_other_nexus_and_release6_from_it_is_a_noop),
+        T(test_replace_lost_reservation_without_loss_is_26h_04h),
         T(test_reserve10_third_party_is_invalid_field_in_cdb),
         T(test_reserve6_with_registrations_present_conflicts_unless_holder),
     };

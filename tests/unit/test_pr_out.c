@@ -616,7 +616,7 @@ static void test_preempt_holder_takes_over_reservation_and_removes_holder(void *
     assert_false(pr_state_registered(f->st, f->a, NULL));
     assert_int_equal(pr_state_generation(f->st), 4);
     assert_true(has_ua(f, f->a, PR_UA_REGISTRATIONS_PREEMPTED));
-    /* SPC-4 5.13.11.4.2: the type changed, so the remaining registrant C learns the reservation went. */
+    /* SPC-4 5.13.11.2.4.3 f): the type changed, so the remaining registrant C learns the reservation went. */
     assert_true(has_ua(f, f->c, PR_UA_RESERVATIONS_RELEASED));
     assert_int_equal(f->res.n_ua, 2);
 }
@@ -735,6 +735,50 @@ static void test_preempt_and_abort_failure_lists_no_aborts(void **state)
     assert_int_equal(f->res.n_ua, 0);
 }
 
+static void test_preempt_and_abort_all_registrants_key0_aborts_every_registered_nexus(void **state)
+{
+    struct fx *f = *state;
+    reg(f, f->a, 1);
+    reg(f, f->b, 2);
+    reg(f, f->c, 3);
+    assert_int_equal(out(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE_AR, 1, 0), PR_OK);
+    assert_int_equal(out(f, f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_EA, 2, 0), PR_OK);
+    /* SPC-4 5.13.11.2.6: key 0 under All Registrants aborts the commands of every registered nexus (the caller
+     * spares the PREEMPT AND ABORT command itself). */
+    assert_int_equal(f->res.n_abort, 3);
+    assert_int_equal(pr_state_reg_count(f->st), 1);
+    assert_int_equal(f->res.n_ua, 2);
+}
+
+static void test_preempt_and_abort_self_preempt_aborts_the_issuers_other_commands(void **state)
+{
+    struct fx *f = *state;
+    reg(f, f->a, 1);
+    reg(f, f->b, 2);
+    assert_int_equal(out(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0), PR_OK);
+    assert_int_equal(out(f, f->a, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE, 1, 1), PR_OK);
+    assert_int_equal(f->res.n_abort, 1);
+    assert_int_equal(f->res.abort[0], f->a);
+    assert_int_equal(key_of(f, f->a), 1);
+    /* Same type and scope: nobody hears anything (SPC-4 5.13.11.2.4.3 f). */
+    assert_int_equal(f->res.n_ua, 0);
+}
+
+static void test_preempt_removing_registrations_ignores_scope_and_type(void **state)
+{
+    struct fx *f = *state;
+    reg(f, f->a, 1);
+    reg(f, f->b, 2);
+    struct pr_out_req r = { .sa = PR_OUT_PREEMPT, .type = 0x0f, .scope = 3, .key = 1, .sa_key = 2 };
+    assert_int_equal(out_req(f, f->a, &r), PR_OK);
+    assert_false(pr_state_registered(f->st, f->b, NULL));
+    /* Preempting the reservation itself needs a valid type. */
+    assert_int_equal(out(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0), PR_OK);
+    r.sa_key = 1;
+    assert_int_equal(out_req(f, f->a, &r), PR_INVALID_FIELD_CDB);
+    assert_int_equal(f->res.field_byte, 2);
+}
+
 /* ---- REGISTER AND MOVE ------------------------------------------------------------------------------------------------ */
 
 static void test_register_and_move_registers_destination_and_moves_reservation(void **state)
@@ -829,10 +873,11 @@ static void test_register_and_move_invalid_parameters_are_invalid_fields(void **
 
 /* ---- REPLACE LOST RESERVATION ----------------------------------------------------------------------------------------- */
 
-static void test_replace_lost_reservation_when_nothing_was_lost_conflicts(void **state)
+static void test_replace_lost_reservation_when_nothing_was_lost_is_invalid_release(void **state)
 {
     struct fx *f = *state;
-    assert_int_equal(out(f, f->a, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 1, 0), PR_CONFLICT);
+    assert_int_equal(out(f, f->a, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 1), PR_INVALID_RELEASE);
+    assert_int_equal(pr_state_reg_count(f->st), 0);
     assert_int_equal(pr_state_generation(f->st), 0);
 }
 
@@ -840,19 +885,30 @@ static void test_lost_reservation_blocks_other_service_actions_until_replaced(vo
 {
     struct fx *f = *state;
     reg(f, f->a, 1);
+    reg(f, f->b, 2);
     assert_int_equal(out(f, f->a, PR_OUT_RESERVE, PR_TYPE_EA, 1, 0), PR_OK);
     pr_state_set_lost(f->st);
     assert_true(pr_state_lost(f->st));
     assert_int_equal(pr_state_reg_count(f->st), 0);
     assert_int_equal(out(f, f->a, PR_OUT_REGISTER, 0, 0, 1), PR_RESERVATION_LOST);
-    assert_int_equal(out(f, f->a, PR_OUT_REPLACE_LOST, PR_TYPE_EA, 1, 0), PR_OK);
+    /* SPC-5 5.13.11.3: RESERVATION KEY must be zero and the new key nonzero. */
+    assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 2, 7), PR_CONFLICT);
+    assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 0), PR_INVALID_FIELD_PARAM);
+    assert_int_equal(f->res.field_byte, 8);
+    assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, 2, 0, 7), PR_INVALID_FIELD_CDB);
+    assert_true(pr_state_lost(f->st));
+    assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 7), PR_OK);
     assert_false(pr_state_lost(f->st));
-    assert_int_equal(key_of(f, f->a), 1);
+    assert_int_equal(key_of(f, f->b), 7);
+    assert_int_equal(pr_state_reg_count(f->st), 1);
     struct pr_resv_info ri;
     pr_state_reservation(f->st, &ri);
-    assert_int_equal(ri.holder, f->a);
-    assert_int_equal(ri.type, PR_TYPE_EA);
-    assert_int_equal(pr_state_generation(f->st), 2);
+    assert_int_equal(ri.holder, f->b);
+    assert_int_equal(ri.type, PR_TYPE_WE);
+    /* SPC-5 5.13.11.3 e): PRgeneration restarts at zero; no unit attentions. */
+    assert_int_equal(pr_state_generation(f->st), 0);
+    assert_int_equal(f->res.n_ua, 0);
+    assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 7), PR_INVALID_RELEASE);
 }
 
 static void test_replace_lost_reservation_unsupported_by_spc3_profile(void **state)
@@ -939,11 +995,14 @@ int main(void)
         T(test_preempt_all_registrants_nonzero_key_only_removes_that_key),
         T(test_preempt_and_abort_lists_the_preempted_nexuses_for_abort),
         T(test_preempt_and_abort_failure_lists_no_aborts),
+        T(test_preempt_and_abort_all_registrants_key0_aborts_every_registered_nexus),
+        T(test_preempt_and_abort_self_preempt_aborts_the_issuers_other_commands),
+        T(test_preempt_removing_registrations_ignores_scope_and_type),
         T(test_register_and_move_registers_destination_and_moves_reservation),
         T(test_register_and_move_unreg_unregisters_the_source),
         T(test_register_and_move_needs_a_non_all_registrants_reservation_held_by_the_sender),
         T(test_register_and_move_invalid_parameters_are_invalid_fields),
-        T(test_replace_lost_reservation_when_nothing_was_lost_conflicts),
+        T(test_replace_lost_reservation_when_nothing_was_lost_is_invalid_release),
         T(test_lost_reservation_blocks_other_service_actions_until_replaced),
         T(test_replace_lost_reservation_unsupported_by_spc3_profile),
         T(test_unknown_service_action_is_invalid_field_in_cdb),
