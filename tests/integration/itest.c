@@ -151,7 +151,12 @@ int itest_start(struct itest_target *t, const char *const *args)
             itest_stop(t, SIGKILL);
             return -1;
         }
-        snprintf(t->url[t->n_ready], sizeof t->url[0], "%s", url);
+        int un = snprintf(t->url[t->n_ready], sizeof t->url[0], "%s", url);
+        if (un < 0 || (size_t)un >= sizeof t->url[0]) {
+            fprintf(stderr, "itest: ready line too long: %s\n", line);
+            itest_stop(t, SIGKILL);
+            return -1;
+        }
         memcpy(t->portal[t->n_ready], hp, (size_t)(slash - hp));
         t->portal[t->n_ready][slash - hp] = '\0';
         t->n_ready++;
