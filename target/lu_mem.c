@@ -7,11 +7,29 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "target/tgt_internal.h"
+
+/* Provisioning is tracked per page in a bitmap rather than asked of the kernel: mincore() also counts pages
+ * that were only read (the shared zero page), which were never provisioned. */
+static void bits_set(uint64_t *bits, uint64_t first, uint64_t last, bool on)
+{
+    for (uint64_t p = first; p <= last; p++) {
+        if (on)
+            bits[p >> 6] |= 1ull << (p & 63);
+        else
+            bits[p >> 6] &= ~(1ull << (p & 63));
+    }
+}
+
+static bool bit_get(const uint64_t *bits, uint64_t p)
+{
+    return bits[p >> 6] & (1ull << (p & 63));
+}
 
 static uint8_t *mem_map(struct tgt_lu *lu, uint64_t off, size_t len)
 {
@@ -28,6 +46,8 @@ static int mem_read(struct tgt_lu *lu, void *dst, uint64_t off, size_t len)
 static int mem_write(struct tgt_lu *lu, const void *src, uint64_t off, size_t len)
 {
     memcpy(lu->mem + off, src, len);
+    if (len)
+        bits_set(lu->mem_mapped, off / TGT_PHYS_BLOCK, (off + len - 1) / TGT_PHYS_BLOCK, true);
     return 0;
 }
 
@@ -39,7 +59,7 @@ static int mem_flush(struct tgt_lu *lu)
 
 static int mem_unmap(struct tgt_lu *lu, uint64_t off, uint64_t len)
 {
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    const uint64_t page = TGT_PHYS_BLOCK;
     uint64_t end = off + len;
     uint64_t a = (off + page - 1) & ~(page - 1);
     uint64_t b = end & ~(page - 1);
@@ -48,45 +68,29 @@ static int mem_unmap(struct tgt_lu *lu, uint64_t off, uint64_t len)
         memset(lu->mem + off, 0, len);
         return 0;
     }
-    /* Partial pages at either end are zeroed; whole pages go back to the kernel. */
+    /* Partial pages at either end are zeroed and stay provisioned; whole pages go back to the kernel. */
     memset(lu->mem + off, 0, a - off);
     memset(lu->mem + b, 0, end - b);
     if (madvise(lu->mem + a, b - a, MADV_DONTNEED) != 0)
         memset(lu->mem + a, 0, b - a);
+    bits_set(lu->mem_mapped, a / page, b / page - 1, false);
     return 0;
 }
 
 static int mem_lba_status(struct tgt_lu *lu, uint64_t off, bool *mapped, uint64_t *run)
 {
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t start = off & ~(page - 1);
-    unsigned char vec[64];
-    bool first_state = false;
-    uint64_t p = start;
+    uint64_t npages = (lu->mem_len + TGT_PHYS_BLOCK - 1) / TGT_PHYS_BLOCK;
+    uint64_t p = off / TGT_PHYS_BLOCK;
+    bool first = bit_get(lu->mem_mapped, p);
+    uint64_t end;
 
-    /* A page is mapped (provisioned) when it is resident: written pages of a private anonymous mapping stay
-     * resident unless swapped, never-written or unmapped pages are not. */
-    while (p < lu->mem_len) {
-        size_t n = (size_t)((lu->mem_len - p + page - 1) / page);
-
-        if (n > sizeof(vec))
-            n = sizeof(vec);
-        if (mincore(lu->mem + p, n * page > lu->mem_len - p ? lu->mem_len - p : n * page, vec) != 0)
-            return -errno;
-        for (size_t i = 0; i < n; i++, p += page) {
-            bool m = vec[i] & 1;
-
-            if (p == start)
-                first_state = m;
-            else if (m != first_state)
-                goto out;
-        }
-    }
-out:
-    if (p > lu->mem_len)
-        p = lu->mem_len;
-    *mapped = first_state;
-    *run = p - off;
+    while (p < npages && bit_get(lu->mem_mapped, p) == first)
+        p++;
+    end = p * TGT_PHYS_BLOCK;
+    if (end > lu->mem_len)
+        end = lu->mem_len;
+    *mapped = first;
+    *run = end - off;
     return 0;
 }
 
@@ -100,6 +104,8 @@ static void mem_close(struct tgt_lu *lu)
     if (lu->mem)
         munmap(lu->mem, lu->mem_len);
     lu->mem = NULL;
+    free(lu->mem_mapped);
+    lu->mem_mapped = NULL;
 }
 
 static const struct tgt_lu_ops mem_ops = {
@@ -135,6 +141,12 @@ int tgt__lu_mem_open(struct tgt_lu *lu, const struct tgt_lu_cfg *cfg, char *err,
     }
     lu->mem = p;
     lu->mem_len = (size_t)size;
+    lu->mem_mapped = calloc((size_t)((size / TGT_PHYS_BLOCK + 64) / 64), sizeof(uint64_t));
+    lu->ops = &mem_ops; /* from here on lu_free() unmaps */
+    if (!lu->mem_mapped) {
+        snprintf(err, errlen, "mem LU %llu: out of memory", (unsigned long long)lu->lun);
+        return -ENOMEM;
+    }
     lu->size = size;
     lu->ops = &mem_ops;
     lu->thin = true;
