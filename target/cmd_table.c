@@ -78,6 +78,15 @@ static const struct tgt_cmd_row rows[] = {
     { 0x41, 0, 10, U_LBA10(0x41, 0x18), WR, DO | MW, tgt_sbc_write_same, "WRITE SAME(10)" },
     /* SBC-3 5.28: ANCHOR, GROUP NUMBER, PARAMETER LIST LENGTH. */
     { 0x42, 0, 10, { 0x42, 0x01, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0 }, WR, DO | MW, tgt_sbc_unmap, "UNMAP" },
+    /* SBC-3 5.30: IMMED, AUSE, SERVICE ACTION, PARAMETER LIST LENGTH (sanitize.c). */
+    { 0x48, 0x01, 10, { 0x48, 0xa1, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, WR, DO | MW | SA, tgt_sanitize,
+      "SANITIZE / OVERWRITE" },
+    { 0x48, 0x02, 10, { 0x48, 0xa2, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, WR, DO | MW | SA, tgt_sanitize,
+      "SANITIZE / BLOCK ERASE" },
+    { 0x48, 0x03, 10, { 0x48, 0xa3, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, WR, DO | MW | SA, tgt_sanitize,
+      "SANITIZE / CRYPTO ERASE" },
+    { 0x48, 0x1f, 10, { 0x48, 0xbf, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, WR, DO | MW | SA, tgt_sanitize,
+      "SANITIZE / EXIT FAILURE MODE" },
     { 0x55, 0, 10, { 0x55, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, WR, DO, tgt_spc_mode_select, "MODE SELECT(10)" },
     { 0x56, 0, 10, { 0x56, 0x12, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, PR_ACCESS_SPC2, DO, tgt_reserve, "RESERVE(10)" },
     { 0x57, 0, 10, { 0x57, 0x12, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, PR_ACCESS_SPC2, DO, tgt_release, "RELEASE(10)" },
@@ -97,6 +106,14 @@ static const struct tgt_cmd_row rows[] = {
     PROUT_ROW(0x06, "PERSISTENT RESERVE OUT / REGISTER AND IGNORE EXISTING KEY"),
     PROUT_ROW(0x07, "PERSISTENT RESERVE OUT / REGISTER AND MOVE"),
     PROUT_ROW(0x08, "PERSISTENT RESERVE OUT / REPLACE LOST RESERVATION"),
+    /* SPC-4 6.4: EXTENDED COPY(LID1), PARAMETER LIST LENGTH (xcopy.c). */
+    { 0x83, 0x00, 16, { 0x83, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, WR, DO | SA,
+      tgt_xcopy_lid1, "EXTENDED COPY(LID1)" },
+    /* SPC-4 6.18: RECEIVE COPY RESULTS, LIST IDENTIFIER (COPY STATUS only), ALLOCATION LENGTH (xcopy.c). */
+    { 0x84, 0x00, 16, { 0x84, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, RD, DI | SA,
+      tgt_xcopy_receive_results, "RECEIVE COPY RESULTS / COPY STATUS" },
+    { 0x84, 0x03, 16, { 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, RD, DI | SA,
+      tgt_xcopy_receive_results, "RECEIVE COPY RESULTS / OPERATING PARAMETERS" },
     { 0x88, 0, 16, U_LBA16(0x88, 0x1e), RD, DI, tgt_sbc_read, "READ(16)" },
     /* SBC-3 5.3: DPO, FUA, FUA_NV, LBA, NUMBER OF LOGICAL BLOCKS (byte 13), GROUP NUMBER. */
     { 0x89, 0, 16, { 0x89, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0xff, 0x1f, 0 }, WR,
@@ -109,6 +126,10 @@ static const struct tgt_cmd_row rows[] = {
     { 0x91, 0, 16, U_LBA16(0x91, 0x02), WR, 0, tgt_sbc_sync_cache, "SYNCHRONIZE CACHE(16)" },
     /* SBC-3 5.43: ANCHOR, UNMAP, NDOB. */
     { 0x93, 0, 16, U_LBA16(0x93, 0x19), WR, DO | MW, tgt_sbc_write_same, "WRITE SAME(16)" },
+    /* SBC-4 5.48: DPO, FUA, LBA, TRANSFER LENGTH, GROUP NUMBER; ATOMIC BOUNDARY (bytes 10-11) stays zero
+     * because atomic boundaries are not supported (atomic.c). */
+    { 0x9c, 0, 16, { 0x9c, 0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0xff, 0xff, 0x1f, 0 }, WR,
+      DO | MW, tgt_atomic_write16, "WRITE ATOMIC(16)" },
     /* SBC-3 5.16: READ CAPACITY(16) is SERVICE ACTION IN(16) 10h; the LBA and PMI fields are obsolete. */
     { 0x9e, 0x10, 16, { 0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OKP, DI | SA,
       tgt_sbc_read_capacity16, "READ CAPACITY(16)" },
@@ -120,8 +141,14 @@ static const struct tgt_cmd_row rows[] = {
       DI | TGT_F_NO_LU | TGT_F_SKIP_UA, tgt_spc_report_luns, "REPORT LUNS" },
     /* SPC-4 6.35: RCTD, REPORTING OPTIONS, REQUESTED OPERATION CODE, REQUESTED SERVICE ACTION, ALLOCATION
      * LENGTH. */
+    /* SPC-4 6.36: PARAMETER DATA FORMAT (bit 5: extended header), ALLOCATION LENGTH (alua.c). */
+    { 0xa3, 0x0a, 12, { 0xa3, 0x2a, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OKP, DI | SA,
+      tgt_alua_report_tpg, "REPORT TARGET PORT GROUPS" },
     { 0xa3, 0x0c, 12, { 0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OKP, DI | SA,
       tgt_spc_rsoc, "REPORT SUPPORTED OPERATION CODES" },
+    /* SPC-4 6.44: PARAMETER LIST LENGTH (alua.c). */
+    { 0xa4, 0x0a, 12, { 0xa4, 0x0a, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, WR, DO | SA, tgt_alua_set_tpg,
+      "SET TARGET PORT GROUPS" },
     { 0xa8, 0, 12, U_READ12(0xa8), RD, DI, tgt_sbc_read, "READ(12)" },
     { 0xaa, 0, 12, U_WRITE12(0xaa), WR, DO | MW, tgt_sbc_write, "WRITE(12)" },
     { 0xae, 0, 12, U_VERIFY12(0xae), WR, DO | MW, tgt_sbc_write_verify, "WRITE AND VERIFY(12)" },
@@ -139,6 +166,9 @@ bool tgt__cdb_sa(const uint8_t *cdb, uint16_t *sa)
     case 0x9f: /* SERVICE ACTION OUT(16) */
     case 0xa3: /* MAINTENANCE IN, SPC-4 6.35 */
     case 0xa4: /* MAINTENANCE OUT */
+    case 0x48: /* SANITIZE, SBC-3 5.30 */
+    case 0x83: /* THIRD-PARTY COPY OUT: EXTENDED COPY, SPC-4 6.4 */
+    case 0x84: /* THIRD-PARTY COPY IN: RECEIVE COPY RESULTS, SPC-4 6.18 */
         *sa = cdb[1] & 0x1f;
         return true;
     case 0x7f: /* variable length CDB: SERVICE ACTION in bytes 8-9 (SPC-4 4.2.3) */

@@ -205,6 +205,10 @@ void tgt_cmd_submit(struct tgt_server *srv, struct tgt_cmd *cmd)
             tgt_set_unit_attention(cmd, asc, ascq);
             goto done;
         }
+        /* SPC-4 5.16.2.4 (ALUA state of the port), SBC-3 4.11.2 (sanitize in progress) and SPC-4 6.47
+         * (medium not present): the LU cannot run the command now (alua.c, sanitize.c, media.c). */
+        if (tgt__alua_gate(cmd, row) || tgt__sanitize_gate(cmd, row) || tgt__media_gate(cmd, row))
+            goto done;
         /* SPC-4 5.13.1: the reservation decides before the command touches anything. */
         if (lu->pr) {
             enum pr_status st = pr_check_access(lu->pr, itn, row->pr);

@@ -110,6 +110,7 @@ static void lu_free(struct tgt_lu *lu)
     if (lu->pr)
         pr_state_free(lu->pr);
     tgt__ua_free(lu);
+    tgt__disk_lu_free(lu);
     pthread_rwlock_destroy(&lu->io_lock);
     free(lu->path);
     free(lu);
@@ -172,6 +173,11 @@ int tgt_server_add_lu(struct tgt_server *srv, const struct tgt_lu_cfg *cfg, char
     }
     lu->size = lu->nblocks << lu->bs_shift;
     lu_identity(lu, cfg);
+    rc = tgt__disk_lu_init(lu, cfg, err, errlen); /* removable medium, SANITIZE (media.c) */
+    if (rc < 0) {
+        lu_free(lu);
+        return rc;
+    }
 
     lu->pr = pr_state_new(srv->itn_tab);
     if (!lu->pr) {

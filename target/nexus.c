@@ -74,6 +74,8 @@ void tgt_nexus_logout(struct tgt_nexus *nx)
     /* SPC-2 5.5.1: an SPC-2 reservation ends with its holder's I_T nexus; persistent ones do not. */
     for (unsigned i = 0; i < nx->srv->n_lus; i++)
         pr_state_nexus_lost(nx->srv->lus[i]->pr, nx->itn);
+    /* SPC-4 6.13: an I_T nexus loss ends that nexus's PREVENT MEDIUM REMOVAL. */
+    tgt__media_nexus_lost(nx->srv, nx->itn);
 }
 
 uint32_t tgt_nexus_id(const struct tgt_nexus *nx)

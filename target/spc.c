@@ -43,7 +43,11 @@ static size_t inquiry_standard(struct tgt_cmd *cmd, uint8_t *d)
     d[2] = 0x06;                 /* VERSION: SPC-4 */
     d[3] = 0x10 | 0x02;          /* HISUP=1, RESPONSE DATA FORMAT=2 (SPC-4 6.6.2) */
     d[4] = (uint8_t)(len - 5);   /* ADDITIONAL LENGTH */
-    /* byte 5: TPGS stays 00b until ALUA exists; no 3PC, no protection. */
+    /* SPC-4 6.6.2: RMB for a removable medium (media.c); TPGS 11b, implicit and explicit ALUA (alua.c); 3PC,
+     * EXTENDED COPY is supported (xcopy.c); no protection. */
+    if (tgt__media_removable(lu))
+        d[1] = 0x80;
+    d[5] = (uint8_t)(tgt__alua_tpgs_bits() | 0x08);
     if (lu && lu->srv->n_ports > 1)
         d[6] = 0x10;             /* MULTIP: the LU is reachable through several target ports */
     d[7] = 0x02;                 /* CMDQUE: full task management model (SAM-5 8.7) */
@@ -120,7 +124,7 @@ static size_t vpd_device_id(struct tgt_cmd *cmd, uint8_t *d)
 static size_t vpd_page(struct tgt_cmd *cmd, uint8_t page, uint8_t *d, bool *ok)
 {
     struct tgt_lu *lu = cmd->lu;
-    static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2 };
+    static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0x86, 0x8f, 0xb0, 0xb1, 0xb2 };
     size_t len;
 
     *ok = true;
@@ -161,11 +165,16 @@ static size_t vpd_page(struct tgt_cmd *cmd, uint8_t page, uint8_t *d, bool *ok)
             prt_put_be32(d + 32, 0x80000000u); /* UGAVALID, alignment 0 */
         }
         prt_put_be64(d + 36, TGT_MAX_WS_BLOCKS);
+        tgt__atomic_vpd_b0(lu, d); /* SBC-4 6.6.4: bytes 44-63, the WRITE ATOMIC(16) limits */
         break;
     }
+    case 0x8f: /* SPC-4 7.8.17 third-party copy (xcopy.c) */
+        len = tgt__xcopy_vpd_8f(lu, d, cmd->buf_cap);
+        return len;
     case 0xb1: /* SBC-3 6.5.2 block device characteristics */
         len = 64;
         prt_put_be16(d + 4, 0x0001); /* MEDIUM ROTATION RATE: non-rotating medium */
+        d[7] = tgt__sanitize_vpd_b1_byte7(lu); /* WABEREQ, WACEREQ (sanitize.c) */
         break;
     case 0xb2: /* SBC-3 6.5.4 logical block provisioning */
         len = 8;
@@ -679,11 +688,9 @@ enum tgt_exec_result tgt_spc_start_stop_unit(struct tgt_cmd *cmd)
     /* SBC-3 5.25 Table 87: power conditions 0h, 1h, 2h, 3h, 7h, Ah, Bh are defined; the rest are reserved. */
     switch (pc) {
     case 0x0:
-        /* LOEJ=1 asks to eject a medium that cannot be removed (RMB=0). */
-        if (cmd->cdb[4] & 0x02) {
-            tgt_set_invalid_field_cdb(cmd, 4, 1);
-            return TGT_DONE;
-        }
+        /* LOEJ=1: load or eject a removable medium; refused when the medium cannot be removed (media.c). */
+        if (cmd->cdb[4] & 0x02)
+            return tgt__media_load_eject(cmd);
         break;
     case 0x1:
     case 0x2:
@@ -703,6 +710,6 @@ enum tgt_exec_result tgt_spc_start_stop_unit(struct tgt_cmd *cmd)
 
 enum tgt_exec_result tgt_spc_prevent_allow(struct tgt_cmd *cmd)
 {
-    /* SPC-4 6.13: on a device without removable medium, PREVENT has nothing to prevent. */
-    return TGT_DONE;
+    /* SPC-4 6.13: per-nexus prevention of medium removal lives with the medium (media.c). */
+    return tgt_media_prevent_allow(cmd);
 }

@@ -57,6 +57,7 @@ struct tgt_lu_cfg {
     const char *vendor, *product, *serial; /* NULL = defaults */
     const uint8_t *naa;        /* 8 bytes of NAA designator (VPD 83h); NULL = derived from the LU's name */
     bool removable;            /* INQUIRY RMB (SPC-4 6.6.2) */
+    bool sanitize;             /* the LU accepts SANITIZE (SBC-3 5.30); off by default since it erases everything */
 };
 
 /* Returns NULL with a one-line reason in err on failure. */
@@ -265,5 +266,23 @@ unsigned tgt_lu_pending_ua(struct tgt_server *srv, uint64_t lun, uint32_t itn, u
 struct pr_state *tgt_lu_pr_state(struct tgt_server *srv, uint64_t lun);
 /* Whether nexus itn is logged in now. */
 bool tgt_server_itn_logged_in(const struct tgt_server *srv, uint32_t itn);
+
+/* ---- ALUA (target/alua.c): asymmetric access states of the target port groups (SPC-4 5.16) ----------------- */
+
+/* SPC-4 6.36 Table 289 ASYMMETRIC ACCESS STATE values. */
+enum tgt_alua_state {
+    TGT_ALUA_ACTIVE_OPTIMIZED = 0x0,
+    TGT_ALUA_ACTIVE_NON_OPTIMIZED = 0x1,
+    TGT_ALUA_STANDBY = 0x2,
+    TGT_ALUA_UNAVAILABLE = 0x3,
+    TGT_ALUA_OFFLINE = 0xe,
+    TGT_ALUA_TRANSITIONING = 0xf,
+};
+
+/* Set the state of target port group tpg (= the relative target port id of a portal, 1..n_ports). Every I_T
+ * nexus gets ASYMMETRIC ACCESS STATE CHANGED (SPC-4 5.16.2.2). 0, -ENOENT (no such group) or -EINVAL. */
+int tgt_alua_set_state(struct tgt_server *srv, uint16_t tpg, enum tgt_alua_state state);
+/* The state of group tpg; TGT_ALUA_ACTIVE_OPTIMIZED for an unknown group. */
+enum tgt_alua_state tgt_alua_get_state(const struct tgt_server *srv, uint16_t tpg);
 
 #endif

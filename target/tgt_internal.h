@@ -187,11 +187,14 @@ struct tgt_lu {
     /* Backend state. */
     uint8_t *mem;             /* mem: the mapping */
     size_t mem_len;
-    uint64_t *mem_mapped;     /* mem: one bit per page, set once written, cleared when unmapped */
     int fd;                   /* file */
     /* COMPARE AND WRITE must be atomic with respect to every other command (SBC-3 5.2); worker threads of a
      * blocking backend take this shared for ordinary I/O and exclusive for COMPARE AND WRITE. */
     pthread_rwlock_t io_lock;
+    /* Optional disk features; NULL when the LU does not have them (media.c, sanitize.c, xcopy.c). */
+    struct tgt_media *media;          /* removable medium: present/ejected, PREVENT per I_T nexus */
+    struct tgt_sanitize *sanitize;    /* the LU opted in to SANITIZE */
+    struct tgt_xcopy_log *xcopy;      /* held EXTENDED COPY results, allocated on first use */
 };
 
 struct tgt_nexus {
@@ -220,8 +223,18 @@ bool tgt__fault_intercept(struct tgt_cmd *cmd);
 void tgt__event_pr_out(struct tgt_cmd *cmd, const struct pr_out_req *req, enum pr_status st);
 void tgt__event_ua(struct tgt_lu *lu, uint32_t itn, uint8_t asc, uint8_t ascq, bool reported);
 
+/* ALUA (alua.c, SPC-4 5.16): one target port group per target port, group id = relative target port id.
+ * State 0 is active/optimized, so a zeroed server starts with every group active/optimized. Ports above
+ * TGT_ALUA_MAX_TPG stay active/optimized and cannot be changed. */
+#define TGT_ALUA_MAX_TPG 64
+struct tgt_alua {
+    uint8_t state[TGT_ALUA_MAX_TPG];  /* enum tgt_alua_state, indexed by group id - 1 */
+    uint8_t status[TGT_ALUA_MAX_TPG]; /* REPORT TARGET PORT GROUPS STATUS CODE (SPC-4 6.36 Table 290) */
+};
+
 struct tgt_server {
     struct tgt_hooks hooks;   /* fault.c */
+    struct tgt_alua alua;     /* alua.c */
     char *target_name;
     uint16_t n_ports;
     struct tgt_exec exec;
@@ -302,5 +315,54 @@ enum tgt_exec_result tgt_sbc_get_lba_status(struct tgt_cmd *cmd);
 enum tgt_exec_result tgt_sbc_compare_and_write(struct tgt_cmd *cmd);
 enum tgt_exec_result tgt_sbc_orwrite(struct tgt_cmd *cmd);
 enum tgt_exec_result tgt_sbc_read_defect_data(struct tgt_cmd *cmd);
+
+/* ---- complete-disk features (alua.c, media.c, sanitize.c, xcopy.c, atomic.c) ------------------------------ */
+
+/* LU life cycle of the optional features: called by tgt_server_add_lu() once the backend is open, and by the
+ * LU's destructor. 0 or -errno with a reason in err. */
+int tgt__disk_lu_init(struct tgt_lu *lu, const struct tgt_lu_cfg *cfg, char *err, size_t errlen);
+void tgt__disk_lu_free(struct tgt_lu *lu);
+
+/* Gates run by dispatch after the unit attention check and before the reservation check: true when the
+ * command was answered (NOT READY, MEDIUM ERROR ...) and must not reach its handler. */
+bool tgt__alua_gate(struct tgt_cmd *cmd, const struct tgt_cmd_row *row);
+bool tgt__sanitize_gate(struct tgt_cmd *cmd, const struct tgt_cmd_row *row);
+bool tgt__media_gate(struct tgt_cmd *cmd, const struct tgt_cmd_row *row);
+
+/* Removable medium (media.c). */
+bool tgt__media_removable(const struct tgt_lu *lu);
+/* False only for a removable LU whose medium is ejected. */
+bool tgt__media_present(const struct tgt_lu *lu);
+/* START STOP UNIT with POWER CONDITION 0h and LOEJ=1 (SBC-3 5.25): load (START=1) or eject (START=0). */
+enum tgt_exec_result tgt__media_load_eject(struct tgt_cmd *cmd);
+/* The I_T nexus itn is gone (logout, connection loss, I_T NEXUS RESET): its PREVENT ends (SPC-4 6.13). */
+void tgt__media_nexus_lost(struct tgt_server *srv, uint32_t itn);
+/* A LU reset (also every LU on a target reset or power loss): every PREVENT ends (SPC-4 6.13). */
+void tgt__media_lu_reset(struct tgt_lu *lu);
+enum tgt_exec_result tgt_media_prevent_allow(struct tgt_cmd *cmd);
+
+/* ALUA (alua.c). */
+enum tgt_exec_result tgt_alua_report_tpg(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_alua_set_tpg(struct tgt_cmd *cmd);
+/* INQUIRY byte 5 TPGS field value (SPC-4 6.6.2), already shifted into bits 5-4. */
+uint8_t tgt__alua_tpgs_bits(void);
+
+/* SANITIZE (sanitize.c, SBC-3 5.30). */
+enum tgt_exec_result tgt_sanitize(struct tgt_cmd *cmd);
+/* VPD B1h byte 7: WABEREQ and WACEREQ (SBC-3 6.5.2) for this LU. */
+uint8_t tgt__sanitize_vpd_b1_byte7(const struct tgt_lu *lu);
+/* A sanitize operation runs on lu, or failed and left it in sanitize failure mode. */
+bool tgt__sanitize_busy(const struct tgt_lu *lu);
+
+/* EXTENDED COPY / RECEIVE COPY RESULTS (xcopy.c, SPC-4 6.4 and 6.18). */
+enum tgt_exec_result tgt_xcopy_lid1(struct tgt_cmd *cmd);
+enum tgt_exec_result tgt_xcopy_receive_results(struct tgt_cmd *cmd);
+/* Third-party copy VPD page 8Fh (SPC-4 7.8.17): writes the whole page into d (cap bytes), returns its length. */
+size_t tgt__xcopy_vpd_8f(const struct tgt_lu *lu, uint8_t *d, size_t cap);
+
+/* WRITE ATOMIC(16) (atomic.c, SBC-4 5.48). */
+enum tgt_exec_result tgt_atomic_write16(struct tgt_cmd *cmd);
+/* VPD B0h bytes 44-63 (atomic limits, SBC-4 6.6.4); page points at byte 0 of the page, at least 64 bytes. */
+void tgt__atomic_vpd_b0(const struct tgt_lu *lu, uint8_t *page);
 
 #endif

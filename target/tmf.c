@@ -37,6 +37,8 @@ static void lu_reset(struct tgt_lu *lu, uint32_t requester, uint8_t asc, uint8_t
     /* SPC-4 5.13.3 / SAM-5 6.3.3: a reset releases SPC-2 reservations but leaves persistent reservations and
      * registrations alone. */
     pr_state_lu_reset(lu->pr);
+    /* SPC-4 6.13: a logical unit reset ends every PREVENT MEDIUM REMOVAL. */
+    tgt__media_lu_reset(lu);
     tgt__ua_raise_all(lu, asc, ascq, PR_ITN_NONE);
 }
 
@@ -100,6 +102,8 @@ enum tgt_tmf_result tgt_tmf(struct tgt_server *srv, struct tgt_nexus *nx, enum t
             pr_state_nexus_lost(srv->lus[i]->pr, requester);
             tgt_ua_raise(srv->lus[i], requester, 0x29, 0x07);
         }
+        /* SPC-4 6.13: the nexus loss ends its PREVENT MEDIUM REMOVAL (media.c). */
+        tgt__media_nexus_lost(srv, requester);
         return TGT_TMF_COMPLETE;
 
     case TGT_TMF_QUERY_TASK:
