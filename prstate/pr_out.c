@@ -388,10 +388,14 @@ static enum pr_status pr_out_preempt(struct pr_state *st, uint32_t itn, const st
 static enum pr_status pr_out_register_and_move(struct pr_state *st, uint32_t itn, const struct pr_out_req *req,
                                                struct pr_result *res)
 {
+    /* SPC-4 5.13.8 Table 70: an unregistered nexus, or a wrong key, is a RESERVATION CONFLICT. */
     if (!pr_key_matches(st, itn, req->key))
         return PR_CONFLICT;
-    /* SPC-4 5.13.8: only the holder of a reservation that is not All Registrants may move it. */
-    if (!st->reserved || pr__type_is_ar(st->type) || st->holder != itn)
+    /* SPC-4 5.13.8: with no persistent reservation there is nothing to move: INVALID FIELD IN CDB. */
+    if (!st->reserved)
+        return pr_field(res, PR_INVALID_FIELD_CDB, -1, -1);
+    /* SPC-4 5.13.8: an All Registrants reservation cannot be moved, and only its holder may move another. */
+    if (pr__type_is_ar(st->type) || st->holder != itn)
         return PR_CONFLICT;
     /* SPC-4 6.16.4: the destination needs a nonzero key. */
     if (req->sa_key == 0)
@@ -460,8 +464,12 @@ static enum pr_status pr_out_replace_lost(struct pr_state *st, uint32_t itn, con
         return PR_CONFLICT;
     if (req->sa_key == 0)
         return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_SA_KEY, -1);
+    /* SPC-5 6.17.3: APTPL is valid for REPLACE LOST RESERVATION. */
+    if (req->aptpl && !pr_ptpl_capable(st))
+        return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_FLAGS, 0);
     if (pr__regs_reserve(st, itn) != 0)
         return PR_NO_RESOURCES;
+    st->aptpl = req->aptpl;
     /* SPC-5 5.13.11.3 a)-f): drop every registration without unit attentions, register the issuer with the new
      * key, replace the reservation, restart PRgeneration at zero, and stop failing commands. */
     memset(st->regs, 0, (size_t)st->regs_cap * sizeof(*st->regs));
@@ -485,6 +493,9 @@ enum pr_status pr_out(struct pr_state *st, uint32_t itn, const struct pr_out_req
     /* SPC-4 6.16.1: a service action the device server does not support is an invalid field in the CDB. */
     if (req->sa > 15 || !(st->caps.out_sa_mask & (1u << req->sa)))
         return pr_field(res, PR_INVALID_FIELD_CDB, 1, 4);
+    /* SPC-4 6.16.3 Table 216: SPEC_I_PT is valid only for REGISTER (REGISTER AND MOVE has no such bit). */
+    if (req->spec_i_pt && req->sa != PR_OUT_REGISTER && req->sa != PR_OUT_REGISTER_AND_MOVE)
+        return pr_field(res, PR_INVALID_FIELD_PARAM, PR_P_FLAGS, 3);
     /* SPC-5 5.13.5.3: while the reservation is lost only REPLACE LOST RESERVATION may change PR state. */
     if (st->lost && req->sa != PR_OUT_REPLACE_LOST)
         return PR_RESERVATION_LOST;

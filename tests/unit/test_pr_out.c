@@ -343,6 +343,22 @@ static void test_register_and_ignore_with_spec_i_pt_is_invalid_field(void **stat
     assert_int_equal(pr_state_generation(f->st), 0);
 }
 
+static void test_spec_i_pt_with_any_service_action_but_register_is_invalid_field(void **state)
+{
+    struct fx *f = *state;
+    reg(f, f->a, 1);
+    const uint8_t sas[] = { PR_OUT_RESERVE, PR_OUT_RELEASE, PR_OUT_CLEAR, PR_OUT_PREEMPT,
+                            PR_OUT_PREEMPT_AND_ABORT, PR_OUT_REPLACE_LOST };
+    for (size_t i = 0; i < sizeof(sas); i++) {
+        struct pr_out_req r = { .sa = sas[i], .type = PR_TYPE_WE, .key = 1, .sa_key = 1, .spec_i_pt = true };
+        assert_int_equal(out_req(f, f->a, &r), PR_INVALID_FIELD_PARAM);
+        assert_int_equal(f->res.field_byte, 20);
+        assert_int_equal(f->res.field_bit, 3);
+    }
+    assert_int_equal(pr_state_reg_count(f->st), 1);
+    assert_int_equal(pr_state_generation(f->st), 1);
+}
+
 /* ---- RESERVE ---------------------------------------------------------------------------------------------------- */
 
 static void test_reserve_from_unregistered_nexus_conflicts(void **state)
@@ -821,7 +837,7 @@ static void test_register_and_move_unreg_unregisters_the_source(void **state)
     assert_int_equal(ri.holder, f->b2);
 }
 
-static void test_register_and_move_needs_a_non_all_registrants_reservation_held_by_the_sender(void **state)
+static void test_register_and_move_needs_a_reservation_not_all_registrants_held_by_the_sender(void **state)
 {
     struct fx *f = *state;
     uint8_t t[64];
@@ -830,7 +846,9 @@ static void test_register_and_move_needs_a_non_all_registrants_reservation_held_
                             .tid_len = n, .tid_off = 24 };
     reg(f, f->a, 1);
     reg(f, f->b, 2);
-    assert_int_equal(out_req(f, f->a, &r), PR_CONFLICT); /* no reservation */
+    assert_int_equal(out_req(f, f->a, &r), PR_INVALID_FIELD_CDB); /* no reservation (SPC-4 5.13.8) */
+    assert_int_equal(f->res.field_byte, -1);
+    assert_int_equal(out_req(f, f->c, &r), PR_CONFLICT); /* unregistered */
     assert_int_equal(out(f, f->b, PR_OUT_RESERVE, PR_TYPE_WE, 2, 0), PR_OK);
     assert_int_equal(out_req(f, f->a, &r), PR_CONFLICT); /* not the holder */
     assert_int_equal(out(f, f->b, PR_OUT_RELEASE, PR_TYPE_WE, 2, 0), PR_OK);
@@ -896,6 +914,10 @@ static void test_lost_reservation_blocks_other_service_actions_until_replaced(vo
     assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 0), PR_INVALID_FIELD_PARAM);
     assert_int_equal(f->res.field_byte, 8);
     assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, 2, 0, 7), PR_INVALID_FIELD_CDB);
+    struct pr_out_req r = { .sa = PR_OUT_REPLACE_LOST, .type = PR_TYPE_WE, .sa_key = 7, .aptpl = true };
+    assert_int_equal(out_req(f, f->b, &r), PR_INVALID_FIELD_PARAM); /* APTPL without a state file */
+    assert_int_equal(f->res.field_byte, 20);
+    assert_int_equal(f->res.field_bit, 0);
     assert_true(pr_state_lost(f->st));
     assert_int_equal(out(f, f->b, PR_OUT_REPLACE_LOST, PR_TYPE_WE, 0, 7), PR_OK);
     assert_false(pr_state_lost(f->st));
@@ -967,6 +989,7 @@ int main(void)
         T(test_register_beyond_max_registrations_is_insufficient_resources),
         T(test_register_and_ignore_replaces_key_whatever_reservation_key_says),
         T(test_register_and_ignore_with_spec_i_pt_is_invalid_field),
+        T(test_spec_i_pt_with_any_service_action_but_register_is_invalid_field),
         T(test_reserve_from_unregistered_nexus_conflicts),
         T(test_reserve_creates_reservation_without_changing_generation),
         T(test_reserve_again_by_holder_with_same_type_is_good),
@@ -1000,7 +1023,7 @@ int main(void)
         T(test_preempt_removing_registrations_ignores_scope_and_type),
         T(test_register_and_move_registers_destination_and_moves_reservation),
         T(test_register_and_move_unreg_unregisters_the_source),
-        T(test_register_and_move_needs_a_non_all_registrants_reservation_held_by_the_sender),
+        T(test_register_and_move_needs_a_reservation_not_all_registrants_held_by_the_sender),
         T(test_register_and_move_invalid_parameters_are_invalid_fields),
         T(test_replace_lost_reservation_when_nothing_was_lost_is_invalid_release),
         T(test_lost_reservation_blocks_other_service_actions_until_replaced),
