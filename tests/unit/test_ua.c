@@ -1,0 +1,313 @@
+/* Unit tests for target/ua.c: unit attention queues per (LU, I_T nexus). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "target/tgt_internal.h"
+
+/* Fixture: one target device, LU 0 = mem:1 MiB (512-byte blocks), two I_T nexuses on target port 1.
+ *
+ *   nexus A: iqn.2026-11.test:a, ISID 00 02 3d 00 00 01 --+
+ *                                                         +-- port 1 -- LU 0 (mem, 2048 blocks)
+ *   nexus B: iqn.2026-11.test:b, ISID 00 02 3d 00 00 02 --+
+ */
+#define FX_BUF (1u << 20)
+
+struct fx {
+    struct tgt_server *srv;
+    struct tgt_nexus *a, *b;
+    uint8_t *buf;
+    int done_calls;
+};
+
+static const uint8_t fx_isid_a[6] = { 0x00, 0x02, 0x3d, 0x00, 0x00, 0x01 };
+static const uint8_t fx_isid_b[6] = { 0x00, 0x02, 0x3d, 0x00, 0x00, 0x02 };
+
+static inline struct fx *fx_new(uint64_t mem_size, uint32_t bs, bool read_only)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct tgt_server_cfg cfg = { .target_name = "iqn.2026-11.org.prtarget:test", .n_ports = 1 };
+    struct tgt_lu_cfg lc = { .backend = TGT_BACKEND_MEM, .size = mem_size, .block_size = bs,
+                             .read_only = read_only };
+    char err[256];
+
+    assert_non_null(f);
+    f->srv = tgt_server_new(&cfg, err, sizeof(err));
+    assert_non_null(f->srv);
+    assert_int_equal(tgt_server_add_lu(f->srv, &lc, err, sizeof(err)), 0);
+    f->a = tgt_nexus_login(f->srv, "iqn.2026-11.test:a", fx_isid_a, 1);
+    f->b = tgt_nexus_login(f->srv, "iqn.2026-11.test:b", fx_isid_b, 1);
+    assert_non_null(f->a);
+    assert_non_null(f->b);
+    f->buf = calloc(1, FX_BUF);
+    assert_non_null(f->buf);
+    return f;
+}
+
+static inline void fx_free(struct fx *f)
+{
+    tgt_server_free(f->srv);
+    free(f->buf);
+    free(f);
+}
+
+static inline void fx_on_done(struct tgt_cmd *c)
+{
+    ((struct fx *)c->owner)->done_calls++;
+}
+
+/* Prepare cmd for nexus nx with the given CDB; the Data-Out (if any) must already be in f->buf. */
+static inline void fx_prep(struct fx *f, struct tgt_cmd *c, struct tgt_nexus *nx, uint64_t lun, const uint8_t *cdb,
+                    size_t cdb_len, size_t dout_len, uint32_t exp_len)
+{
+    memset(c, 0, sizeof(*c));
+    c->nexus = nx;
+    c->lun = lun;
+    memcpy(c->cdb, cdb, cdb_len);
+    c->cdb_len = 16;
+    if (cdb_len > 16)
+        c->cdb_len = (uint8_t)cdb_len;
+    c->exp_len = exp_len;
+    c->buf = f->buf;
+    c->buf_cap = FX_BUF;
+    c->dout_len = dout_len;
+    c->done = fx_on_done;
+    c->owner = f;
+}
+
+/* Run one command synchronously (mem LU, no executor) and check done() ran exactly once. */
+static inline void fx_run(struct fx *f, struct tgt_cmd *c, struct tgt_nexus *nx, uint64_t lun, const uint8_t *cdb,
+                   size_t cdb_len, size_t dout_len, uint32_t exp_len)
+{
+    int before = f->done_calls;
+
+    fx_prep(f, c, nx, lun, cdb, cdb_len, dout_len, exp_len);
+    tgt_cmd_submit(f->srv, c);
+    assert_int_equal(f->done_calls, before + 1);
+}
+
+/* Fixed-format sense accessors. */
+static inline uint8_t fx_key(const struct tgt_cmd *c) { return c->sense[0] == 0x72 ? c->sense[1] & 0xf : c->sense[2] & 0xf; }
+static inline uint8_t fx_asc(const struct tgt_cmd *c) { return c->sense[0] == 0x72 ? c->sense[2] : c->sense[12]; }
+static inline uint8_t fx_ascq(const struct tgt_cmd *c) { return c->sense[0] == 0x72 ? c->sense[3] : c->sense[13]; }
+
+static inline void fx_assert_sense(const struct tgt_cmd *c, uint8_t key, uint8_t asc, uint8_t ascq)
+{
+    assert_int_equal(c->status, TGT_STATUS_CHECK_CONDITION);
+    assert_int_equal(fx_key(c), key);
+    assert_int_equal(fx_asc(c), asc);
+    assert_int_equal(fx_ascq(c), ascq);
+}
+
+/* Fixed-format field pointer: SKSV set, C/D, BPV and bit, byte. */
+static inline void fx_assert_field(const struct tgt_cmd *c, bool cdb, int byte, int bit)
+{
+    assert_int_equal(c->sense[0] & 0x7f, 0x70);
+    assert_true(c->sense[15] & 0x80);
+    assert_int_equal(!!(c->sense[15] & 0x40), cdb);
+    if (bit >= 0) {
+        assert_true(c->sense[15] & 0x08);
+        assert_int_equal(c->sense[15] & 0x07, bit);
+    }
+    assert_int_equal(prt_get_be16(c->sense + 16), byte);
+}
+
+/* Clear the power-on unit attentions both nexuses start with, so later checks see only what a test raises. */
+static inline void fx_clear_ua(struct fx *f)
+{
+    struct tgt_cmd c;
+    static const uint8_t tur[6] = { 0x00 };
+
+    for (int i = 0; i < 4; i++) {
+        fx_run(f, &c, f->a, 0, tur, 6, 0, 0);
+        fx_run(f, &c, f->b, 0, tur, 6, 0, 0);
+    }
+}
+
+static inline const uint8_t *fx_din(const struct tgt_cmd *c)
+{
+    return c->din_cnt ? c->din[0].base : NULL;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = fx_new(1u << 20, 512, false);
+
+    fx_clear_ua(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}
+
+static void expect_pop(struct tgt_lu *lu, uint32_t itn, uint8_t asc, uint8_t ascq)
+{
+    uint8_t a, q;
+
+    assert_true(tgt__ua_pop(lu, itn, &a, &q));
+    assert_int_equal(a, asc);
+    assert_int_equal(q, ascq);
+}
+
+static void test_duplicate_conditions_are_merged(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a);
+    uint8_t x, y;
+
+    tgt_ua_raise(lu, a, 0x2a, 0x03);
+    tgt_ua_raise(lu, a, 0x2a, 0x03);
+    expect_pop(lu, a, 0x2a, 0x03);
+    assert_false(tgt__ua_pop(lu, a, &x, &y));
+}
+
+static void test_resets_are_reported_before_parameter_changes(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a);
+
+    tgt_ua_raise(lu, a, 0x3f, 0x0e);
+    tgt_ua_raise(lu, a, 0x2a, 0x01);
+    tgt_ua_raise(lu, a, 0x29, 0x07);
+    tgt_ua_raise(lu, a, 0x29, 0x00);
+    expect_pop(lu, a, 0x29, 0x00);
+    expect_pop(lu, a, 0x29, 0x07);
+    expect_pop(lu, a, 0x2a, 0x01);
+    expect_pop(lu, a, 0x3f, 0x0e);
+}
+
+static void test_conditions_of_equal_rank_come_out_in_arrival_order(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a);
+
+    tgt_ua_raise(lu, a, 0x2a, 0x03);
+    tgt_ua_raise(lu, a, 0x2a, 0x05);
+    tgt_ua_raise(lu, a, 0x2a, 0x04);
+    expect_pop(lu, a, 0x2a, 0x03);
+    expect_pop(lu, a, 0x2a, 0x05);
+    expect_pop(lu, a, 0x2a, 0x04);
+}
+
+static void test_full_queue_makes_room_only_for_a_more_important_condition(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a);
+    uint8_t x, y;
+    unsigned n = 0;
+
+    for (uint8_t i = 0; i < TGT_UA_MAX; i++)
+        tgt_ua_raise(lu, a, 0x3f, i);
+    tgt_ua_raise(lu, a, 0x3f, 0x40); /* same rank: dropped */
+    tgt_ua_raise(lu, a, 0x29, 0x03); /* outranks: replaces the newest 3Fh */
+    expect_pop(lu, a, 0x29, 0x03);
+    while (tgt__ua_pop(lu, a, &x, &y)) {
+        assert_int_equal(x, 0x3f);
+        assert_int_not_equal(y, 0x40);
+        n++;
+    }
+    assert_int_equal(n, TGT_UA_MAX - 1);
+}
+
+static void test_queues_are_per_nexus(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a), b = tgt_nexus_id(f->b);
+    uint8_t x, y;
+
+    tgt_ua_raise(lu, a, 0x2a, 0x01);
+    assert_false(tgt__ua_pending(lu, b));
+    assert_false(tgt__ua_pop(lu, b, &x, &y));
+    assert_true(tgt__ua_pending(lu, a));
+}
+
+static void test_raise_for_a_nexus_beyond_the_table_grows_it(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+
+    tgt_ua_raise(lu, 1000, 0x2a, 0x03);
+    assert_true(lu->ua_cap > 1000);
+    expect_pop(lu, 1000, 0x2a, 0x03);
+    /* PR_ITN_NONE is never a queue. */
+    tgt_ua_raise(lu, PR_ITN_NONE, 0x2a, 0x03);
+    assert_false(tgt__ua_pending(lu, PR_ITN_NONE));
+}
+
+static void test_raise_all_skips_the_excepted_nexus(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a), b = tgt_nexus_id(f->b);
+
+    tgt__ua_raise_all(lu, 0x2a, 0x01, a);
+    assert_false(tgt__ua_pending(lu, a));
+    expect_pop(lu, b, 0x2a, 0x01);
+}
+
+static void test_remove_drops_one_condition_and_clear_drops_all(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a);
+
+    tgt_ua_raise(lu, a, 0x3f, 0x0e);
+    tgt_ua_raise(lu, a, 0x2a, 0x01);
+    tgt__ua_remove(lu, a, 0x3f, 0x0e);
+    expect_pop(lu, a, 0x2a, 0x01);
+    assert_false(tgt__ua_pending(lu, a));
+    tgt_ua_raise(lu, a, 0x3f, 0x0e);
+    tgt_ua_raise(lu, a, 0x2a, 0x01);
+    tgt__ua_clear(lu, a);
+    assert_false(tgt__ua_pending(lu, a));
+}
+
+static void test_a_command_reports_one_condition_and_clears_only_that_one(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    const uint8_t tur[6] = { 0 };
+
+    tgt_ua_raise(lu, tgt_nexus_id(f->a), 0x2a, 0x01);
+    tgt_ua_raise(lu, tgt_nexus_id(f->a), 0x29, 0x03);
+    fx_run(f, &c, f->a, 0, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x29, 0x03);
+    fx_run(f, &c, f->a, 0, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x2a, 0x01);
+    fx_run(f, &c, f->a, 0, tur, 6, 0, 0);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_duplicate_conditions_are_merged),
+        T(test_resets_are_reported_before_parameter_changes),
+        T(test_conditions_of_equal_rank_come_out_in_arrival_order),
+        T(test_full_queue_makes_room_only_for_a_more_important_condition),
+        T(test_queues_are_per_nexus),
+        T(test_raise_for_a_nexus_beyond_the_table_grows_it),
+        T(test_raise_all_skips_the_excepted_nexus),
+        T(test_remove_drops_one_condition_and_clear_drops_all),
+        T(test_a_command_reports_one_condition_and_clears_only_that_one),
+    };
+#undef T
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
