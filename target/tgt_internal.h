@@ -187,6 +187,7 @@ struct tgt_lu {
     /* Backend state. */
     uint8_t *mem;             /* mem: the mapping */
     size_t mem_len;
+    uint64_t *mem_mapped;     /* mem: one bit per page, set once written, cleared when unmapped */
     int fd;                   /* file */
     /* COMPARE AND WRITE must be atomic with respect to every other command (SBC-3 5.2); worker threads of a
      * blocking backend take this shared for ordinary I/O and exclusive for COMPARE AND WRITE. */
