@@ -81,7 +81,7 @@ static size_t pr_in_report_capabilities(const struct pr_state *st, uint8_t *buf,
 
 static size_t pr_in_read_full_status(const struct pr_state *st, uint8_t *buf, size_t cap)
 {
-    /* SPC-4 6.15.5: one full status descriptor per registered I_T nexus: key, ALL_TG_PT, R_HOLDER, scope/type,
+    /* SPC-4 6.15.5: one full status descriptor per registered I_T nexus: key, R_HOLDER, scope/type,
      * RELATIVE TARGET PORT IDENTIFIER, and the initiator port's TransportID (format 01b, with the ISID). */
     size_t off = 8;
     for (uint32_t i = 0; i < st->regs_cap; i++) {
@@ -96,7 +96,9 @@ static size_t pr_in_read_full_status(const struct pr_state *st, uint8_t *buf, si
         memset(d, 0, sizeof(d));
         prt_put_be64(d, st->regs[i].key);
         bool holder = pr__is_holder(st, i);
-        d[12] = (uint8_t)((st->regs[i].flags & PR_REG_ALL_TG_PT ? 0x02 : 0) | (holder ? 0x01 : 0));
+        /* SPC-4 6.15.5: each descriptor stands for one I_T nexus (a registration made with ALL_TG_PT=1 has one
+         * per target port), so ALL_TG_PT is zero and the RELATIVE TARGET PORT IDENTIFIER is meaningful. */
+        d[12] = (uint8_t)(holder ? 0x01 : 0);
         if (holder)
             d[13] = (uint8_t)(st->scope << 4 | st->type);
         prt_put_be16(d + 18, id->rtpi);

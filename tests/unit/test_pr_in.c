@@ -193,7 +193,7 @@ static void test_read_full_status_truncated_reports_full_length(void **state)
     assert_int_equal(f->buf[30], 0xee);
 }
 
-static void test_read_full_status_all_tg_pt_registration_lists_each_port(void **state)
+static void test_read_full_status_all_tg_pt_registration_lists_each_port_as_its_own_nexus(void **state)
 {
     struct fx *f = *state;
     struct pr_result res;
@@ -203,9 +203,10 @@ static void test_read_full_status_all_tg_pt_registration_lists_each_port(void **
     pr_result_free(&res);
     size_t n = in(f, PR_IN_READ_FULL_STATUS, sizeof(f->buf));
     assert_int_equal(n, 8 + 2 * 52);
-    assert_int_equal(f->buf[8 + 12], 0x02);
+    /* One descriptor per I_T nexus: ALL_TG_PT reads zero and each carries its own target port. */
+    assert_int_equal(f->buf[8 + 12], 0x00);
     assert_int_equal(prt_get_be16(f->buf + 8 + 18), 1);
-    assert_int_equal(f->buf[8 + 52 + 12], 0x02);
+    assert_int_equal(f->buf[8 + 52 + 12], 0x00);
     assert_int_equal(prt_get_be16(f->buf + 8 + 52 + 18), 2);
 }
 
@@ -233,7 +234,7 @@ int main(void)
         T(test_report_capabilities_tells_the_truth_for_each_profile),
         T(test_read_full_status_one_descriptor_per_nexus_with_iscsi_transport_id),
         T(test_read_full_status_truncated_reports_full_length),
-        T(test_read_full_status_all_tg_pt_registration_lists_each_port),
+        T(test_read_full_status_all_tg_pt_registration_lists_each_port_as_its_own_nexus),
         T(test_unsupported_pr_in_service_action_is_invalid_field_in_cdb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
