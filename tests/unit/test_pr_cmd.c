@@ -93,26 +93,26 @@ static void tur_until_good(struct fx *f, struct tgt_nexus *nx)
 
 static int setup(void **state)
 {
-    static struct fx f;
-    memset(&f, 0, sizeof(f));
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
     struct tgt_server_cfg cfg = { .target_name = "iqn.2026-11.org.prtarget:test", .n_ports = 2 };
     struct tgt_lu_cfg lc = { .backend = TGT_BACKEND_MEM, .size = 1u << 20, .block_size = 512 };
     char err[256];
-    f.srv = tgt_server_new(&cfg, err, sizeof(err));
-    assert_non_null(f.srv);
-    assert_int_equal(tgt_server_add_lu(f.srv, &lc, err, sizeof(err)), 0);
-    f.a = tgt_nexus_login(f.srv, "iqn.2026-11.test:a", isid_a, 1);
-    f.b = tgt_nexus_login(f.srv, "iqn.2026-11.test:b", isid_b, 1);
-    f.c = tgt_nexus_login(f.srv, "iqn.2026-11.test:c", isid_c, 2);
-    assert_non_null(f.a);
-    assert_non_null(f.b);
-    assert_non_null(f.c);
-    f.buf = calloc(1, FX_BUF);
-    assert_non_null(f.buf);
-    tur_until_good(&f, f.a);
-    tur_until_good(&f, f.b);
-    tur_until_good(&f, f.c);
-    *state = &f;
+    f->srv = tgt_server_new(&cfg, err, sizeof(err));
+    assert_non_null(f->srv);
+    assert_int_equal(tgt_server_add_lu(f->srv, &lc, err, sizeof(err)), 0);
+    f->a = tgt_nexus_login(f->srv, "iqn.2026-11.test:a", isid_a, 1);
+    f->b = tgt_nexus_login(f->srv, "iqn.2026-11.test:b", isid_b, 1);
+    f->c = tgt_nexus_login(f->srv, "iqn.2026-11.test:c", isid_c, 2);
+    assert_non_null(f->a);
+    assert_non_null(f->b);
+    assert_non_null(f->c);
+    f->buf = calloc(1, FX_BUF);
+    assert_non_null(f->buf);
+    tur_until_good(f, f->a);
+    tur_until_good(f, f->b);
+    tur_until_good(f, f->c);
+    *state = f;
     return 0;
 }
 
@@ -121,6 +121,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     tgt_server_free(f->srv);
     free(f->buf);
+    free(f);
     return 0;
 }
 

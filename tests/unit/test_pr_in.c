@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -27,16 +28,16 @@ struct fx {
 
 static int setup(void **state)
 {
-    static struct fx f;
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
     static const uint8_t ia[6] = { 0x40, 0, 0, 0, 0, 1 }, ib[6] = { 0x40, 0, 0, 0, 0, 2 },
                          ic[6] = { 0x40, 0, 0, 0, 0, 3 };
-    memset(&f, 0, sizeof(f));
-    f.tab = pr_itn_tab_new(2);
-    f.st = pr_state_new(f.tab);
-    f.a = pr_itn_intern(f.tab, "iqn.a", ia, 1);
-    f.b = pr_itn_intern(f.tab, "iqn.b", ib, 1);
-    f.c = pr_itn_intern(f.tab, "iqn.c", ic, 2);
-    *state = &f;
+    f->tab = pr_itn_tab_new(2);
+    f->st = pr_state_new(f->tab);
+    f->a = pr_itn_intern(f->tab, "iqn.a", ia, 1);
+    f->b = pr_itn_intern(f->tab, "iqn.b", ib, 1);
+    f->c = pr_itn_intern(f->tab, "iqn.c", ic, 2);
+    *state = f;
     return 0;
 }
 
@@ -45,6 +46,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     pr_state_free(f->st);
     pr_itn_tab_free(f->tab);
+    free(f);
     return 0;
 }
 

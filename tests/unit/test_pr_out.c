@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -31,17 +32,17 @@ static const uint8_t isid2[6] = { 0x40, 0, 0, 0, 0, 0x02 };
 
 static int setup(void **state)
 {
-    static struct fx f;
-    memset(&f, 0, sizeof(f));
-    f.tab = pr_itn_tab_new(2);
-    f.st = pr_state_new(f.tab);
-    f.a = pr_itn_intern(f.tab, "iqn.a", isid1, 1);
-    f.b = pr_itn_intern(f.tab, "iqn.b", isid1, 1);
-    f.b2 = pr_itn_intern(f.tab, "iqn.b", isid2, 1);
-    f.c = pr_itn_intern(f.tab, "iqn.c", isid1, 2);
-    f.a2 = pr_itn_intern(f.tab, "iqn.a", isid1, 2);
-    pr_result_init(&f.res);
-    *state = &f;
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->tab = pr_itn_tab_new(2);
+    f->st = pr_state_new(f->tab);
+    f->a = pr_itn_intern(f->tab, "iqn.a", isid1, 1);
+    f->b = pr_itn_intern(f->tab, "iqn.b", isid1, 1);
+    f->b2 = pr_itn_intern(f->tab, "iqn.b", isid2, 1);
+    f->c = pr_itn_intern(f->tab, "iqn.c", isid1, 2);
+    f->a2 = pr_itn_intern(f->tab, "iqn.a", isid1, 2);
+    pr_result_init(&f->res);
+    *state = f;
     return 0;
 }
 
@@ -51,6 +52,7 @@ static int teardown(void **state)
     pr_result_free(&f->res);
     pr_state_free(f->st);
     pr_itn_tab_free(f->tab);
+    free(f);
     return 0;
 }
 

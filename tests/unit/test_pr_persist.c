@@ -52,13 +52,13 @@ static void fx_close(struct fx *f)
 
 static int setup(void **state)
 {
-    static struct fx f;
-    memset(&f, 0, sizeof(f));
-    strcpy(f.dir, "/tmp/test_pr_persist.XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
-    snprintf(f.path, sizeof(f.path), "%s/lu0.prstate.json", f.dir);
-    fx_open(&f);
-    *state = &f;
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    strcpy(f->dir, "/tmp/test_pr_persist.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/lu0.prstate.json", f->dir);
+    fx_open(f);
+    *state = f;
     return 0;
 }
 
@@ -71,6 +71,7 @@ static int teardown(void **state)
     unlink(tmp);
     unlink(f->path);
     rmdir(f->dir);
+    free(f);
     return 0;
 }
 

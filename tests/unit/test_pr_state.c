@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -29,14 +30,14 @@ static const uint8_t isid1[6] = { 0x40, 0, 0, 0, 0, 0x01 };
 
 static int setup(void **state)
 {
-    static struct fx f;
-    memset(&f, 0, sizeof(f));
-    f.tab = pr_itn_tab_new(1);
-    f.st = pr_state_new(f.tab);
-    f.h = pr_itn_intern(f.tab, "iqn.h", isid1, 1);
-    f.r = pr_itn_intern(f.tab, "iqn.r", isid1, 1);
-    f.u = pr_itn_intern(f.tab, "iqn.u", isid1, 1);
-    *state = &f;
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->tab = pr_itn_tab_new(1);
+    f->st = pr_state_new(f->tab);
+    f->h = pr_itn_intern(f->tab, "iqn.h", isid1, 1);
+    f->r = pr_itn_intern(f->tab, "iqn.r", isid1, 1);
+    f->u = pr_itn_intern(f->tab, "iqn.u", isid1, 1);
+    *state = f;
     return 0;
 }
 
@@ -45,6 +46,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     pr_state_free(f->st);
     pr_itn_tab_free(f->tab);
+    free(f);
     return 0;
 }
 

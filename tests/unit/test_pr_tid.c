@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -62,14 +63,14 @@ struct fx {
 
 static int setup(void **state)
 {
-    static struct fx f;
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
     static const uint8_t isid[6] = { 0x40, 0, 0, 0, 0, 1 };
-    memset(&f, 0, sizeof(f));
-    f.tab = pr_itn_tab_new(1);
-    f.st = pr_state_new(f.tab);
-    f.a = pr_itn_intern(f.tab, "iqn.a", isid, 1);
-    pr_result_init(&f.res);
-    *state = &f;
+    f->tab = pr_itn_tab_new(1);
+    f->st = pr_state_new(f->tab);
+    f->a = pr_itn_intern(f->tab, "iqn.a", isid, 1);
+    pr_result_init(&f->res);
+    *state = f;
     return 0;
 }
 
@@ -79,6 +80,7 @@ static int teardown(void **state)
     pr_result_free(&f->res);
     pr_state_free(f->st);
     pr_itn_tab_free(f->tab);
+    free(f);
     return 0;
 }
 
