@@ -75,7 +75,8 @@ void pr_itn_tab_free(struct pr_itn_tab *tab);
 /* CONTRACT: the dense id of (iname, isid, rtpi), interning it on first use; PR_ITN_NONE when out of memory or
  * when iname is empty/too long or rtpi is 0 or > n_ports. The same triple always gives the same id. */
 uint32_t pr_itn_intern(struct pr_itn_tab *tab, const char *iname, const uint8_t isid[6], uint16_t rtpi);
-/* CONTRACT: the identity behind an id, or NULL for an id never returned by pr_itn_intern(). */
+/* CONTRACT: the identity behind an id, or NULL for an id never returned by pr_itn_intern(). The pointer stays
+ * valid until the next pr_itn_intern() on the same table (the table may grow); copy what you keep. */
 const struct pr_itn *pr_itn_get(const struct pr_itn_tab *tab, uint32_t id);
 uint32_t pr_itn_count(const struct pr_itn_tab *tab);
 uint16_t pr_itn_ports(const struct pr_itn_tab *tab);
