@@ -171,7 +171,7 @@ static void test_standard_inquiry_claims_spc4_and_its_version_descriptors(void *
     assert_int_equal(d[3] & 0x0f, 2);        /* RESPONSE DATA FORMAT */
     assert_true(d[3] & 0x10);                /* HISUP */
     assert_int_equal(d[4], c.din_len - 5);   /* ADDITIONAL LENGTH */
-    assert_int_equal(d[5] & 0x30, 0);        /* no TPGS without ALUA */
+    assert_int_equal(d[5] & 0x30, tgt__alua_tpgs_bits()); /* TPGS exactly as ALUA supports it */
     assert_true(d[7] & 0x02);                /* CMDQUE */
     assert_memory_equal(d + 8, "PRTARGET", 8);
     assert_int_equal(prt_get_be16(d + 58), 0x00a0); /* SAM-5 */
@@ -210,19 +210,24 @@ static void test_vpd_00_lists_supported_pages_in_ascending_order(void **state)
 {
     struct fx *f = *state;
     struct tgt_cmd c;
-    const uint8_t *d;
-    static const uint8_t want[] = { 0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2 };
+    uint8_t list[64];
+    size_t n;
+    static const uint8_t required[] = { 0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2 };
 
     inquiry(f, &c, true, 0x00, 255);
-    d = fx_din(&c);
-    assert_int_equal(d[1], 0x00);
-    assert_int_equal(prt_get_be16(d + 2), sizeof(want));
-    assert_memory_equal(d + 4, want, sizeof(want));
-    /* Every listed page answers. */
-    for (size_t i = 0; i < sizeof(want); i++) {
-        inquiry(f, &c, true, want[i], 255);
+    assert_int_equal(fx_din(&c)[1], 0x00);
+    n = prt_get_be16(fx_din(&c) + 2);
+    assert_true(n >= sizeof(required) && n <= sizeof(list));
+    memcpy(list, fx_din(&c) + 4, n);
+    for (size_t i = 1; i < n; i++)
+        assert_true(list[i - 1] < list[i]);
+    for (size_t i = 0; i < sizeof(required); i++)
+        assert_non_null(memchr(list, required[i], n));
+    /* Every listed page answers with its own page code and a length matching the data. */
+    for (size_t i = 0; i < n; i++) {
+        inquiry(f, &c, true, list[i], 1024);
         assert_int_equal(c.status, TGT_STATUS_GOOD);
-        assert_int_equal(fx_din(&c)[1], want[i]);
+        assert_int_equal(fx_din(&c)[1], list[i]);
         assert_int_equal(prt_get_be16(fx_din(&c) + 2) + 4, c.din_len);
     }
 }
