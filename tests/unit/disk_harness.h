@@ -191,6 +191,7 @@ static inline struct tgt_cmd *dh_read10(struct dh *h, int n, uint64_t lun, uint3
 
 static inline bool dh_all(const uint8_t *p, size_t n, uint8_t v)
 {
+    assert_non_null(p);
     for (size_t i = 0; i < n; i++)
         if (p[i] != v)
             return false;
