@@ -70,7 +70,9 @@ static const struct tgt_cmd_row rows[] = {
     { 0x2e, 0, 10, U_VERIFY10(0x2e), WR, DO | MW, tgt_sbc_write_verify, "WRITE AND VERIFY(10)" },
     { 0x2f, 0, 10, U_VERIFY10(0x2f), RD, DO, tgt_sbc_verify, "VERIFY(10)" },
     { 0x34, 0, 10, U_LBA10(0x34, 0x02), RD, 0, tgt_sbc_prefetch, "PRE-FETCH(10)" },
-    { 0x35, 0, 10, U_LBA10(0x35, 0x02), WR, 0, tgt_sbc_sync_cache, "SYNCHRONIZE CACHE(10)" },
+    /* SBC-3 5.22 / 5.23: SYNC_NV (bit 2) and IMMED (bit 1); SYNC_NV only says which cache to flush, and with no
+     * non-volatile cache every flush goes to the medium, so it is accepted and changes nothing. */
+    { 0x35, 0, 10, U_LBA10(0x35, 0x06), WR, 0, tgt_sbc_sync_cache, "SYNCHRONIZE CACHE(10)" },
     /* SBC-3 5.18: REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT, ALLOCATION LENGTH. */
     { 0x37, 0, 10, { 0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0 }, RD, DI, tgt_sbc_read_defect_data,
       "READ DEFECT DATA(10)" },
@@ -123,7 +125,7 @@ static const struct tgt_cmd_row rows[] = {
     { 0x8e, 0, 16, U_LBA16(0x8e, 0x16), WR, DO | MW, tgt_sbc_write_verify, "WRITE AND VERIFY(16)" },
     { 0x8f, 0, 16, U_LBA16(0x8f, 0x16), RD, DO, tgt_sbc_verify, "VERIFY(16)" },
     { 0x90, 0, 16, U_LBA16(0x90, 0x02), RD, 0, tgt_sbc_prefetch, "PRE-FETCH(16)" },
-    { 0x91, 0, 16, U_LBA16(0x91, 0x02), WR, 0, tgt_sbc_sync_cache, "SYNCHRONIZE CACHE(16)" },
+    { 0x91, 0, 16, U_LBA16(0x91, 0x06), WR, 0, tgt_sbc_sync_cache, "SYNCHRONIZE CACHE(16)" },
     /* SBC-3 5.43: ANCHOR, UNMAP, NDOB. */
     { 0x93, 0, 16, U_LBA16(0x93, 0x19), WR, DO | MW, tgt_sbc_write_same, "WRITE SAME(16)" },
     /* SBC-4 5.48: DPO, FUA, LBA, TRANSFER LENGTH, GROUP NUMBER; ATOMIC BOUNDARY (bytes 10-11) stays zero
