@@ -584,6 +584,11 @@ enum tgt_exec_result tgt_sbc_prefetch(struct tgt_cmd *cmd)
         tgt_set_lba_out_of_range(cmd);
         return TGT_DONE;
     }
+    /* SBC-3 6.5.3: a PREFETCH LENGTH above MAXIMUM PREFETCH LENGTH (VPD B0h) is INVALID FIELD IN CDB. */
+    if (n > max_xfer_blocks(lu)) {
+        tgt_set_invalid_field_cdb(cmd, cmd->cdb[0] == 0x34 ? 7 : 10, 7);
+        return TGT_DONE;
+    }
     /* SBC-3 5.9: GOOD (rather than CONDITION MET) says the blocks were not all placed in a cache; a memory LU
      * has no cache to place them in. */
     return TGT_DONE;

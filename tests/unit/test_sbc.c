@@ -298,6 +298,11 @@ static void test_transfer_above_maximum_transfer_length_is_invalid_field(void **
     rw16(f, &c, 0x88, 0, (8u << 20) / 512 + 1, 0);
     fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x24, 0x00);
     fx_assert_field(&c, true, 10, 7);
+    /* PRE-FETCH is bounded by MAXIMUM PREFETCH LENGTH, reported equal to the transfer limit. */
+    rw16(f, &c, 0x90, 0, (8u << 20) / 512 + 1, 0);
+    fx_assert_field(&c, true, 10, 7);
+    rw16(f, &c, 0x90, 0, (8u << 20) / 512, 0);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
     fx_free(f);
 }
 
