@@ -225,12 +225,17 @@ int tu_read_keys(struct iscsi_context *iscsi, int lun, uint64_t *keys, int cap, 
 {
     struct scsi_task *t = iscsi_persistent_reserve_in_sync(iscsi, lun, SCSI_PERSISTENT_RESERVE_READ_KEYS, 4096);
     if (!t || t->status != SCSI_STATUS_GOOD) {
-        if (t)
+        if (!t)
+            fprintf(stderr, "tu_read_keys: %s\n", iscsi_get_error(iscsi));
+        if (t) {
+            fprintf(stderr, "tu_read_keys: status 0x%02x sense %x/%04x\n", t->status, t->sense.key, t->sense.ascq);
             scsi_free_scsi_task(t);
+        }
         return -1;
     }
     struct scsi_persistent_reserve_in_read_keys *rk = scsi_datain_unmarshall(t);
     if (!rk) {
+        fprintf(stderr, "tu_read_keys: cannot unmarshall %d bytes of READ KEYS data\n", t->datain.size);
         scsi_free_scsi_task(t);
         return -1;
     }
