@@ -582,6 +582,10 @@ enum isc_key_result isc_key_negotiate_ex(struct isc_params *p, const struct isc_
     /* RFC 7143 13.x "Irrelevant when: SessionType=Discovery". */
     if (ctx->discovery && d->irrelevant_in_discovery)
         return answer(out, key, "Irrelevant", ISC_KEY_OK);
+    /* RFC 7143 13.14: FirstBurstLength is irrelevant when no unsolicited data can flow (InitialR2T=Yes and
+     * ImmediateData=No). Only results already negotiated count: keys are answered in the order offered. */
+    if (d->param == KP_FIRSTBURST && p->initial_r2t && !p->immediate_data)
+        return answer(out, key, "Irrelevant", ISC_KEY_OK);
 
     switch (d->type) {
     case KT_DIGEST: {

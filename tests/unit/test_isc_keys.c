@@ -400,6 +400,21 @@ static void test_finalize_caps_first_burst_by_max_burst(void **state)
     assert_int_equal(f->p.max_burst, 65536);
 }
 
+static void test_first_burst_is_irrelevant_when_no_unsolicited_data_can_flow(void **state)
+{
+    struct fx *f = *state;
+    f->lim.initial_r2t = true;
+    assert_int_equal(nego(f, "InitialR2T", "Yes"), ISC_KEY_OK);
+    assert_int_equal(nego(f, "ImmediateData", "No"), ISC_KEY_OK);
+    assert_int_equal(nego(f, "FirstBurstLength", "4096"), ISC_KEY_OK);
+    assert_string_equal(answered(f, "FirstBurstLength"), "Irrelevant");
+    assert_int_equal(f->p.first_burst, 65536);
+    /* With immediate data it matters again. */
+    assert_int_equal(nego(f, "ImmediateData", "Yes"), ISC_KEY_OK);
+    assert_int_equal(nego(f, "FirstBurstLength", "4096"), ISC_KEY_OK);
+    assert_string_equal(answered(f, "FirstBurstLength"), "4096");
+}
+
 static void test_simple_value_longer_than_255_bytes_answers_reject(void **state)
 {
     struct fx *f = *state;
@@ -576,6 +591,7 @@ int main(void)
         T(test_key_properties_follow_rfc7143_use_and_scope),
         T(test_declare_missing_declares_our_max_recv_data_segment_length),
         T(test_finalize_caps_first_burst_by_max_burst),
+        T(test_first_burst_is_irrelevant_when_no_unsolicited_data_can_flow),
         T(test_simple_value_longer_than_255_bytes_answers_reject),
         T(test_response_constants_offered_as_values_answer_nothing),
         T(test_text_add_builds_nul_terminated_pairs),
