@@ -66,6 +66,22 @@ static void test_crc32c_portable_and_sse42_agree_on_every_length_and_alignment(v
         }
 }
 
+static void test_crc32c_three_lane_path_matches_portable_on_long_buffers(void **state)
+{
+    /* Lengths around the 3 x 128 and 3 x 1024 byte blocks of the interleaved SSE4.2 path, and a 256 KiB segment. */
+    static uint8_t buf[262144 + 16];
+    uint32_t seed = 777;
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)xorshift(&seed);
+    static const size_t lens[] = {383, 384, 385, 390, 767, 768, 1151, 3071, 3072, 3073, 3456, 3457, 4096, 6143,
+                                  6144, 8192, 9000, 65536, 262144};
+    for (size_t off = 0; off < 9; off++)
+        for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+            uint32_t start = xorshift(&seed);
+            assert_int_equal(isc__crc32c_hw(start, buf + off, lens[i]), isc__crc32c_sw(start, buf + off, lens[i]));
+        }
+}
+
 static void test_crc32c_incremental_pieces_equal_one_shot(void **state)
 {
     uint8_t buf[4096];
@@ -219,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_crc32c_matches_rfc7143_appendix_b4_examples),
         cmocka_unit_test(test_crc32c_check_value_of_123456789),
         cmocka_unit_test(test_crc32c_portable_and_sse42_agree_on_every_length_and_alignment),
+        cmocka_unit_test(test_crc32c_three_lane_path_matches_portable_on_long_buffers),
         cmocka_unit_test(test_crc32c_incremental_pieces_equal_one_shot),
         cmocka_unit_test(test_digest_is_sent_least_significant_byte_first),
         cmocka_unit_test(test_data_digest_covers_zero_padding),
