@@ -58,10 +58,11 @@ static const struct tgt_cmd_row rows[] = {
     /* SPC-4 6.13: DBD, PC and PAGE CODE, SUBPAGE CODE, ALLOCATION LENGTH. */
     { 0x1a, 0, 6, { 0x1a, 0x08, 0xff, 0xff, 0xff, 0 }, RD, DI, tgt_spc_mode_sense, "MODE SENSE(6)" },
     /* SBC-3 5.25: IMMED, POWER CONDITION MODIFIER, POWER CONDITION, NO_FLUSH, LOEJ, START. */
-    { 0x1b, 0, 6, { 0x1b, 0x01, 0, 0x0f, 0xf7, 0 }, WR, 0, tgt_spc_start_stop_unit, "START STOP UNIT" },
-    /* SPC-4 6.14: PREVENT field. SPC-4 Table 63 lets PREVENT=0 through every reservation; with no removable
-     * medium prevention has no effect, so the row is in the never-conflicting class. */
-    { 0x1e, 0, 6, { 0x1e, 0, 0, 0, 0x03, 0 }, OK, 0, tgt_spc_prevent_allow, "PREVENT ALLOW MEDIUM REMOVAL" },
+    { 0x1b, 0, 6, { 0x1b, 0x01, 0, 0x0f, 0xf7, 0 }, WR, TGT_F_PR_CDB, tgt_spc_start_stop_unit,
+      "START STOP UNIT" },
+    /* SPC-4 6.14: PREVENT field; its class depends on the field (tgt__row_pr_access). */
+    { 0x1e, 0, 6, { 0x1e, 0, 0, 0, 0x03, 0 }, WR, TGT_F_PR_CDB, tgt_spc_prevent_allow,
+      "PREVENT ALLOW MEDIUM REMOVAL" },
     /* SBC-3 5.16: LBA and PMI are obsolete but still honoured the SBC-2 way. */
     { 0x25, 0, 10, { 0x25, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x01, 0 }, OKP, DI, tgt_sbc_read_capacity10,
       "READ CAPACITY(10)" },
@@ -74,7 +75,8 @@ static const struct tgt_cmd_row rows[] = {
      * non-volatile cache every flush goes to the medium, so it is accepted and changes nothing. */
     { 0x35, 0, 10, U_LBA10(0x35, 0x06), WR, 0, tgt_sbc_sync_cache, "SYNCHRONIZE CACHE(10)" },
     /* SBC-3 5.18: REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT, ALLOCATION LENGTH. */
-    { 0x37, 0, 10, { 0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0 }, RD, DI, tgt_sbc_read_defect_data,
+    /* SBC-3 Table 13: READ DEFECT DATA conflicts under Write Exclusive too, like a write. */
+    { 0x37, 0, 10, { 0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0 }, WR, DI, tgt_sbc_read_defect_data,
       "READ DEFECT DATA(10)" },
     /* SBC-3 5.42: ANCHOR, UNMAP; WRPROTECT unsupported (no protection information). */
     { 0x41, 0, 10, U_LBA10(0x41, 0x18), WR, DO | MW, tgt_sbc_write_same, "WRITE SAME(10)" },
@@ -155,7 +157,7 @@ static const struct tgt_cmd_row rows[] = {
     { 0xaa, 0, 12, U_WRITE12(0xaa), WR, DO | MW, tgt_sbc_write, "WRITE(12)" },
     { 0xae, 0, 12, U_VERIFY12(0xae), WR, DO | MW, tgt_sbc_write_verify, "WRITE AND VERIFY(12)" },
     { 0xaf, 0, 12, U_VERIFY12(0xaf), RD, DO, tgt_sbc_verify, "VERIFY(12)" },
-    { 0xb7, 0, 12, { 0xb7, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, RD, DI, tgt_sbc_read_defect_data,
+    { 0xb7, 0, 12, { 0xb7, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, WR, DI, tgt_sbc_read_defect_data,
       "READ DEFECT DATA(12)" },
 };
 
@@ -213,6 +215,23 @@ const struct tgt_cmd_row *tgt_cmd_table_lookup(uint8_t opcode, uint16_t sa, bool
     if (opcode_known)
         *opcode_known = known;
     return NULL;
+}
+
+enum pr_access tgt__row_pr_access(const struct tgt_cmd_row *row, const uint8_t *cdb)
+{
+    if (!(row->flags & TGT_F_PR_CDB))
+        return row->pr;
+    switch (row->opcode) {
+    case 0x1b:
+        /* SBC-3 Table 13: START STOP UNIT with START=1 and POWER CONDITION 0h never conflicts; stopping the
+         * unit or changing its power condition conflicts like a write. */
+        return ((cdb[4] & 0x01) && (cdb[4] >> 4) == 0) ? PR_ACCESS_ALLOWED : PR_ACCESS_WRITE;
+    case 0x1e:
+        /* SPC-4 Table 63: PREVENT ALLOW MEDIUM REMOVAL with PREVENT=0 never conflicts; preventing does. */
+        return (cdb[4] & 0x03) == 0 ? PR_ACCESS_ALLOWED : PR_ACCESS_WRITE;
+    default:
+        return row->pr;
+    }
 }
 
 const struct tgt_cmd_row *tgt_cmd_table_rows(size_t *n)

@@ -211,7 +211,7 @@ void tgt_cmd_submit(struct tgt_server *srv, struct tgt_cmd *cmd)
             goto done;
         /* SPC-4 5.13.1: the reservation decides before the command touches anything. */
         if (lu->pr) {
-            enum pr_status st = pr_check_access(lu->pr, itn, row->pr);
+            enum pr_status st = pr_check_access(lu->pr, itn, tgt__row_pr_access(row, cmd->cdb));
 
             if (st != PR_OK) {
                 /* PR_CONFLICT, or PR_RESERVATION_LOST (SPC-5 5.14.11); pr_cmd.c owns the mapping. */

@@ -20,6 +20,7 @@ typedef enum tgt_exec_result (*tgt_handler_fn)(struct tgt_cmd *cmd);
 #define TGT_F_DATA_OUT   0x0008u
 #define TGT_F_MEDIUM_WR  0x0010u /* writes the medium: DATA PROTECT / WRITE PROTECTED on a read-only LU */
 #define TGT_F_SA         0x0020u /* row is one service action of opcode (sa field valid) */
+#define TGT_F_PR_CDB     0x0040u /* the PR access class depends on CDB fields: see tgt__row_pr_access() */
 
 /* One row per opcode (and per service action). usage[] is the CDB USAGE DATA of REPORT SUPPORTED OPERATION
  * CODES: bit set = the bit may be set in the CDB. Dispatch rejects any other bit with INVALID FIELD IN CDB
@@ -36,6 +37,8 @@ struct tgt_cmd_row {
 };
 
 const struct tgt_cmd_row *tgt_cmd_table_lookup(uint8_t opcode, uint16_t sa, bool *opcode_known);
+/* The PR access class of a command: row->pr, refined by CDB fields for rows with TGT_F_PR_CDB. O(1). */
+enum pr_access tgt__row_pr_access(const struct tgt_cmd_row *row, const uint8_t *cdb);
 /* All rows, for REPORT SUPPORTED OPERATION CODES. */
 const struct tgt_cmd_row *tgt_cmd_table_rows(size_t *n);
 

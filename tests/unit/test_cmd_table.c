@@ -103,13 +103,13 @@ static void test_pr_access_classes_follow_spc4_table_63_and_sbc3_table_13(void *
     assert_int_equal(row(0xa3, 0x0c)->pr, PR_ACCESS_ALLOWED_PR);
     assert_int_equal(row(0x00, 0)->pr, PR_ACCESS_TUR);
     /* Reads of the medium. */
-    static const uint8_t reads[] = { 0x08, 0x28, 0xa8, 0x88, 0x2f, 0xaf, 0x8f, 0x1a, 0x5a, 0x34, 0x90, 0x37 };
+    static const uint8_t reads[] = { 0x08, 0x28, 0xa8, 0x88, 0x2f, 0xaf, 0x8f, 0x1a, 0x5a, 0x34, 0x90 };
     for (size_t i = 0; i < sizeof(reads); i++)
         assert_int_equal(row(reads[i], 0)->pr, PR_ACCESS_READ);
     assert_int_equal(row(0x9e, 0x12)->pr, PR_ACCESS_READ);   /* GET LBA STATUS */
     /* Writes of the medium or device state. */
     static const uint8_t writes[] = { 0x0a, 0x2a, 0xaa, 0x8a, 0x2e, 0xae, 0x8e, 0x41, 0x93, 0x42, 0x89, 0x8b,
-                                      0x35, 0x91, 0x15, 0x55, 0x1b };
+                                      0x35, 0x91, 0x15, 0x55, 0x1b, 0x37, 0xb7 };
     for (size_t i = 0; i < sizeof(writes); i++)
         assert_int_equal(row(writes[i], 0)->pr, PR_ACCESS_WRITE);
     assert_int_equal(row(0x5f, 0x05)->pr, PR_ACCESS_PR_OUT);
@@ -117,6 +117,28 @@ static void test_pr_access_classes_follow_spc4_table_63_and_sbc3_table_13(void *
     assert_int_equal(row(0x17, 0)->pr, PR_ACCESS_SPC2);
     assert_int_equal(row(0x56, 0)->pr, PR_ACCESS_SPC2);
     assert_int_equal(row(0x57, 0)->pr, PR_ACCESS_SPC2);
+}
+
+static void test_start_stop_and_prevent_allow_are_classed_by_their_cdb(void **state)
+{
+    const struct tgt_cmd_row *ssu = row(0x1b, 0), *pa = row(0x1e, 0);
+    uint8_t cdb[6] = { 0x1b, 0, 0, 0, 0x01, 0 };
+
+    (void)state;
+    /* SBC-3 Table 13: START=1 with POWER CONDITION 0h is allowed under every reservation. */
+    assert_int_equal(tgt__row_pr_access(ssu, cdb), PR_ACCESS_ALLOWED);
+    cdb[4] = 0x00;
+    assert_int_equal(tgt__row_pr_access(ssu, cdb), PR_ACCESS_WRITE);
+    cdb[4] = 0x21;
+    assert_int_equal(tgt__row_pr_access(ssu, cdb), PR_ACCESS_WRITE);
+    /* SPC-4 Table 63: PREVENT=0 is allowed, preventing conflicts. */
+    cdb[0] = 0x1e;
+    cdb[4] = 0;
+    assert_int_equal(tgt__row_pr_access(pa, cdb), PR_ACCESS_ALLOWED);
+    cdb[4] = 1;
+    assert_int_equal(tgt__row_pr_access(pa, cdb), PR_ACCESS_WRITE);
+    /* Other rows keep their column. */
+    assert_int_equal(tgt__row_pr_access(row(0x28, 0), cdb), PR_ACCESS_READ);
 }
 
 static void test_medium_writers_are_flagged_for_write_protection(void **state)
@@ -168,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_service_action_rows_are_flagged_and_found_by_the_cdb_decoder),
         cmocka_unit_test(test_lookup_distinguishes_unknown_opcode_from_unknown_service_action),
         cmocka_unit_test(test_pr_access_classes_follow_spc4_table_63_and_sbc3_table_13),
+        cmocka_unit_test(test_start_stop_and_prevent_allow_are_classed_by_their_cdb),
         cmocka_unit_test(test_medium_writers_are_flagged_for_write_protection),
         cmocka_unit_test(test_read10_usage_admits_dpo_fua_fua_nv_but_not_rdprotect),
         cmocka_unit_test(test_only_inquiry_report_luns_request_sense_run_without_lu_or_skip_ua),
