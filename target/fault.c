@@ -279,6 +279,8 @@ static void fault__power_cycle_lu(struct tgt_lu *lu)
         pr_state_reset(lu->pr);
     /* SAM-5 6.3.1: mode parameters return to their saved values, which here are the defaults. */
     tgt__mode_defaults(&lu->mode);
+    /* SPC-4 6.13: a power on ends every PREVENT MEDIUM REMOVAL (media.c). */
+    tgt__media_lu_reset(lu);
     /* SAM-5 6.3.1: POWER ON OCCURRED replaces whatever was pending; every nexus must see it first. */
     for (uint32_t itn = 0; itn < n; itn++) {
         tgt__ua_clear(lu, itn);
