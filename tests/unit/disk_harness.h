@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -34,7 +35,24 @@ struct dh_lu {
     uint64_t size;
     uint32_t block_size;
     bool read_only, removable, sanitize;
+    const char *path;       /* non-NULL: a file LU at this path (created), else a mem LU */
 };
+
+/* A fresh temporary file path for a file LU; the caller unlinks it (and its .prstate.json) with dh_unlink. */
+static inline void dh_tmp_path(char *out, size_t len, const char *tag)
+{
+    snprintf(out, len, "/tmp/prt-disk-test-%s-%ld.img", tag, (long)getpid());
+    unlink(out);
+}
+
+static inline void dh_unlink(const char *path)
+{
+    char st[512];
+
+    unlink(path);
+    snprintf(st, sizeof(st), "%s.prstate.json", path);
+    unlink(st);
+}
 
 static const uint8_t dh_isid[DH_MAX_NX][6] = {
     { 0x00, 0x02, 0x3d, 0x00, 0x00, 0x01 },
@@ -75,7 +93,8 @@ static inline struct dh *dh_new(uint16_t n_ports, const struct dh_lu *lus, unsig
     h->srv = tgt_server_new(&cfg, err, sizeof(err));
     assert_non_null(h->srv);
     for (unsigned i = 0; i < n_lus; i++) {
-        struct tgt_lu_cfg lc = { .backend = TGT_BACKEND_MEM, .size = lus[i].size, .block_size = lus[i].block_size,
+        struct tgt_lu_cfg lc = { .backend = lus[i].path ? TGT_BACKEND_FILE : TGT_BACKEND_MEM, .path = lus[i].path,
+                                 .size = lus[i].size, .block_size = lus[i].block_size,
                                  .read_only = lus[i].read_only, .removable = lus[i].removable,
                                  .sanitize = lus[i].sanitize };
 

@@ -181,6 +181,23 @@ static void test_rsoc_reports_write_atomic_with_dpo_fua_usage(void **state)
     assert_int_equal(d[4 + 10], 0);
 }
 
+static void test_write_atomic_on_a_file_lu_writes_through_the_worker_path(void **state)
+{
+    char path[128];
+    struct dh_lu lus[] = { { .size = 1 << 20, .block_size = BS } };
+    static const uint16_t ports[] = { 1 };
+    struct dh *h;
+
+    (void)state;
+    dh_tmp_path(path, sizeof(path), "atomic");
+    lus[0].path = path;
+    h = dh_new(1, lus, 1, ports, 1);
+    dh_assert_good(write_atomic(h, 0, 7, 64, 0x3c));
+    assert_true(dh_all(dh_din(dh_read10(h, 0, 0, 7, 64)), 64 * BS, 0x3c));
+    dh_free(h);
+    dh_unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_atomic_with_short_data_out_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_limits_vpd_reports_the_atomic_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rsoc_reports_write_atomic_with_dpo_fua_usage, setup, teardown),
+        cmocka_unit_test(test_write_atomic_on_a_file_lu_writes_through_the_worker_path),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -412,6 +412,28 @@ static void test_block_device_characteristics_report_wabereq_and_wacereq_only_wh
     assert_int_equal(dh_din(c)[7] & 0xf0, 0x00);
 }
 
+static void test_erase_and_overwrite_on_a_file_lu(void **state)
+{
+    char path[128];
+    struct dh_lu lus[] = { { .size = 1 << 20, .block_size = BS, .sanitize = true } };
+    static const uint16_t ports[] = { 1 };
+    struct dh *h;
+    uint16_t plen;
+
+    (void)state;
+    dh_tmp_path(path, sizeof(path), "sanitize");
+    lus[0].path = path;
+    h = dh_new(1, lus, 1, ports, 1);
+    fill_ends(h);
+    dh_assert_good(sanitize(h, 0, 0, 0x02, 0, 0));
+    assert_ends(h, 0);
+    plen = overwrite_params(h, 0x01, 2, 0xc3);
+    dh_assert_good(sanitize(h, 0, 0, 0x01, plen, plen));
+    assert_ends(h, 0xc3);
+    dh_free(h);
+    dh_unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exit_failure_mode_outside_failure_mode_is_good, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_block_device_characteristics_report_wabereq_and_wacereq_only_when_enabled, setup, teardown),
+        cmocka_unit_test(test_erase_and_overwrite_on_a_file_lu),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

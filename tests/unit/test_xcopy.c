@@ -417,6 +417,35 @@ static void test_extended_copy_conflicts_with_another_nexus_reservation(void **s
     assert_int_equal(xcopy(h, 0, 0, plen)->status, TGT_STATUS_RESERVATION_CONFLICT);
 }
 
+/* Fixture variant: LU 0 in memory, LU 1 a file, so the copy runs through the executor path (inline here). */
+static void test_copy_between_memory_and_file_lus_goes_both_ways(void **state)
+{
+    char path[128];
+    struct dh_lu lus[] = { { .size = 1 << 20, .block_size = BS }, { .size = 1 << 20, .block_size = BS } };
+    static const uint16_t ports[] = { 1 };
+    struct dh *h;
+    uint32_t plen;
+
+    (void)state;
+    dh_tmp_path(path, sizeof(path), "xcopy");
+    lus[1].path = path;
+    h = dh_new(1, lus, 2, ports, 1);
+    dh_assert_good(dh_write10(h, 0, 0, 0, 300, 'm', BS));
+    plen = simple_list(h, 0, 1, 300, 0, 1000, 0x00);
+    dh_assert_good(xcopy(h, 0, 0, plen));
+    assert_true(dh_all(dh_din(dh_read10(h, 0, 1, 1000, 300)), 300 * BS, 'm'));
+    /* File to file within LU 1, then file to memory; the second one bounces through the command buffer. */
+    plen = simple_list(h, 1, 1, 300, 1000, 1500, 0x02);
+    dh_assert_good(xcopy(h, 0, 1, plen));
+    plen = simple_list(h, 1, 0, 300, 1500, 600, 0x02);
+    dh_assert_good(xcopy(h, 0, 0, plen));
+    assert_true(dh_all(dh_din(dh_read10(h, 0, 0, 600, 300)), 300 * BS, 'm'));
+    dh_assert_good(copy_status(h, 0, 0, 1));
+    assert_int_equal(prt_get_be32(dh_din(&h->cmd) + 8), 300 * BS);
+    dh_free(h);
+    dh_unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +477,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_extended_copy_conflicts_with_another_nexus_reservation, setup,
                                         teardown),
+        cmocka_unit_test(test_copy_between_memory_and_file_lus_goes_both_ways),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
