@@ -78,7 +78,7 @@ static inline int prit_start_in(struct prit_target *pt, const char *state_dir)
 {
     const char *args[] = { "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--lun", "mem:16M",
                            state_dir ? "--state-dir" : NULL, state_dir, NULL };
-    if (state_dir)
+    if (state_dir && state_dir != pt->state_dir)
         snprintf(pt->state_dir, sizeof(pt->state_dir), "%s", state_dir);
     if (itest_start(&pt->t, args) != 0)
         return -1;
