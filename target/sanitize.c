@@ -81,6 +81,12 @@ uint8_t tgt__sanitize_vpd_b1_byte7(const struct tgt_lu *lu)
     return lu && lu->sanitize ? 0x50 : 0x00;
 }
 
+bool tgt__row_supported(const struct tgt_lu *lu, const struct tgt_cmd_row *row)
+{
+    /* SBC-3 5.30: SANITIZE is optional and offered only by LUs that opted in. */
+    return row->opcode != 0x48 || (lu && lu->sanitize);
+}
+
 bool tgt__sanitize_busy(const struct tgt_lu *lu)
 {
     return lu->sanitize && (lu->sanitize->in_progress || lu->sanitize->failed);

@@ -355,6 +355,9 @@ uint8_t tgt__alua_tpgs_bits(void);
 enum tgt_exec_result tgt_sanitize(struct tgt_cmd *cmd);
 /* VPD B1h byte 7: WABEREQ and WACEREQ (SBC-3 6.5.2) for this LU. */
 uint8_t tgt__sanitize_vpd_b1_byte7(const struct tgt_lu *lu);
+/* Whether lu implements the command of row: false for SANITIZE on a LU that did not opt in, so REPORT
+ * SUPPORTED OPERATION CODES (spc.c) tells the truth about it. */
+bool tgt__row_supported(const struct tgt_lu *lu, const struct tgt_cmd_row *row);
 /* A sanitize operation runs on lu, or failed and left it in sanitize failure mode. */
 bool tgt__sanitize_busy(const struct tgt_lu *lu);
 
