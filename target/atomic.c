@@ -14,6 +14,8 @@
 
 #include "target/tgt_internal.h"
 
+#define AF_FUA 0x01 /* cmd->flags: flush before completing (SBC-3 4.15) */
+
 static uint32_t max_atomic_blocks(const struct tgt_lu *lu)
 {
     return TGT_MAX_XFER_BYTES >> lu->bs_shift;
@@ -40,7 +42,7 @@ static void atomic_work(struct tgt_work *w)
 
     pthread_rwlock_wrlock(&lu->io_lock);
     cmd->io_err = lu->ops->write(lu, cmd->buf, off, len);
-    if (cmd->io_err == 0 && (cmd->flags & 0x01))
+    if (cmd->io_err == 0 && (cmd->flags & AF_FUA))
         cmd->io_err = lu->ops->flush(lu);
     pthread_rwlock_unlock(&lu->io_lock);
 }
@@ -95,7 +97,7 @@ enum tgt_exec_result tgt_atomic_write16(struct tgt_cmd *cmd)
     cmd->lba = lba;
     cmd->nblocks = n;
     /* SBC-3 4.15: FUA writes through to stable storage before the command completes. */
-    cmd->flags = (cmd->cdb[1] & 0x08) ? 0x01 : 0;
+    cmd->flags = (cmd->cdb[1] & 0x08) ? AF_FUA : 0;
     if (lu->ops->blocking) {
         cmd->work.work = atomic_work;
         cmd->work.done = atomic_done;
@@ -103,7 +105,7 @@ enum tgt_exec_result tgt_atomic_write16(struct tgt_cmd *cmd)
     }
     /* A non-blocking backend runs on the loop thread, where nothing else can run in the middle of this copy. */
     cmd->io_err = lu->ops->write(lu, cmd->buf, lba << lu->bs_shift, len);
-    if (cmd->io_err == 0 && (cmd->flags & 0x01))
+    if (cmd->io_err == 0 && (cmd->flags & AF_FUA))
         cmd->io_err = lu->ops->flush(lu);
     atomic_finish(cmd);
     return TGT_DONE;

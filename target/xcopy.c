@@ -318,7 +318,8 @@ static size_t plist_len(const struct tgt_cmd *cmd)
     return prt_get_be32(cmd->cdb + 10);
 }
 
-/* Runs every segment; records progress in cmd->info (segments done) and cmd->io_err. */
+/* Runs every segment. While a copy runs, the command's private scratch fields mean: nblocks = number of
+ * segments, info = segments completed, lba = bytes transferred, io_err = 0 or the first -errno. */
 static void run_segments(struct tgt_cmd *cmd, bool take_locks)
 {
     const uint8_t *p = cmd->buf;
