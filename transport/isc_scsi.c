@@ -156,6 +156,7 @@ void isc__scsi_cmd(struct isc_session *s, const struct isc_pdu *pdu, bool ordere
     memset(cmd, 0, sizeof(*cmd));
     cmd->buf = keep_buf;
     cmd->buf_cap = keep_cap;
+    cmd->owner = t;
     isc__task_hash_add(t);
     if (ordered) {
         t->ordered = true;
@@ -175,7 +176,6 @@ void isc__scsi_cmd(struct isc_session *s, const struct isc_pdu *pdu, bool ordere
         if (t->ordered) {
             t->state = ISC_TASK_TARGET;
             s->in_target++;
-            cmd->owner = t;
             isc__scsi_done(cmd);
         }
         return;

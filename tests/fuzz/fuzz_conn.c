@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f->now = 1000;
     f->sync_done = flags & 8;
     char err[256];
-    struct tgt_server_cfg tc = {.target_name = "iqn.2026-11.org.prtarget:fuzz", .n_ports = 1};
+    struct tgt_server_cfg tc = {.target_name = "iqn.2026-11.org.prtarget:test", .n_ports = 1};
     struct tgt_server *tgt = tgt_server_new(&tc, err, sizeof(err));
     if (!tgt)
         abort();
@@ -145,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct isc_portal portal = {"0.0.0.0:3260", 1};
     struct isc_server_cfg ic = {
-        .target_name = "iqn.2026-11.org.prtarget:fuzz",
+        .target_name = "iqn.2026-11.org.prtarget:test",
         .tgt = tgt,
         .portals = &portal,
         .n_portals = 1,
@@ -164,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (flags & 1) {
         uint8_t pdu[1024];
-        const char *const sec[] = {"InitiatorName=iqn.2026-11.org.fuzz:i", "TargetName=iqn.2026-11.org.prtarget:fuzz",
+        const char *const sec[] = {"InitiatorName=iqn.2026-11.org.fuzz:i", "TargetName=iqn.2026-11.org.prtarget:test",
                                    "AuthMethod=None", NULL};
         const char *const op[] = {(flags & 2) ? "HeaderDigest=CRC32C" : "HeaderDigest=None",
                                   (flags & 4) ? "DataDigest=CRC32C" : "DataDigest=None",
@@ -206,6 +206,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         isc_conn_release(c);
     }
     fz_flush(f);
+    if (getenv("FUZZ_CONN_VERBOSE"))
+        fprintf(stderr, "fuzz_conn: %zu input bytes, %zu bytes written, %s\n", size, f->written,
+                f->closed ? "closed by target" : "open until release");
     isc_server_free(srv);
     tgt_server_free(tgt);
     free(f);

@@ -359,6 +359,33 @@ static void test_many_commands_reuse_tasks_and_buffers(void **state)
     }
 }
 
+static void test_edtl_beyond_buffer_limit_gets_iscsi_target_failure_even_when_held(void **state)
+{
+    struct h *h = *state;
+    h_login(h);
+    uint8_t cdb[16];
+    h_cdb_rw10(cdb, 0x28, 0, 1);
+    uint32_t sn = h->cmdsn;
+    /* Arrives ahead of its CmdSN, then the gap fills. */
+    h->cmdsn = sn + 1;
+    h_scsi(h, 0x901, 0xc0, cdb, 0x7fffffffu, NULL, 0, false);
+    h_flush(h);
+    h_expect_none(h);
+    h->cmdsn = sn;
+    h_scsi(h, 0x900, 0xc0, cdb, 0x7fffffffu, NULL, 0, false);
+    h_flush(h);
+    struct h_pdu p;
+    for (uint32_t itt = 0x900; itt <= 0x901; itt++) {
+        h_expect(h, ISC_OP_SCSI_RSP, &p);
+        assert_int_equal(isc_bhs_itt(p.bhs), itt);
+        /* RFC 7143 11.4.3: Response 0x01 "Target Failure", no SCSI status. */
+        assert_int_equal(p.bhs[2], 0x01);
+        h_pdu_free(&p);
+    }
+    h->cmdsn = sn + 2;
+    assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +402,7 @@ int main(void)
         H_TEST(test_immediate_data_with_bad_data_digest_is_rejected),
         H_TEST(test_immediate_data_without_write_bit_is_rejected),
         H_TEST(test_write_edtl_larger_than_cdb_length_reports_underflow),
+        H_TEST(test_edtl_beyond_buffer_limit_gets_iscsi_target_failure_even_when_held),
         cmocka_unit_test_setup_teardown(test_many_commands_reuse_tasks_and_buffers, h_setup_whole, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
