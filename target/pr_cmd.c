@@ -19,6 +19,8 @@
 #define PR_ASC_INTERNAL_TARGET_FAILURE 0x44
 #define PR_ASCQ_INTERNAL_TARGET_FAILURE 0x00
 #define PR_ASCQ_PR_INFORMATION_LOST 0x01
+#define PR_ASC_COMMANDS_CLEARED 0x2f
+#define PR_ASCQ_COMMANDS_CLEARED 0x00
 
 /* Parameter list lengths (SPC-4 6.16.3, 6.16.4). */
 #define PR_PARAM_BASIC 24
@@ -141,6 +143,15 @@ enum pr_status tgt__pr_out_decode(const uint8_t *cdb, const uint8_t *param, size
     return PR_OK;
 }
 
+/* Whether itn has a task other than `except` in lu's task set. */
+static bool pr_cmd_nexus_has_tasks(const struct tgt_lu *lu, uint32_t itn, const struct tgt_cmd *except)
+{
+    for (const struct tgt_cmd *c = lu->ts_head; c; c = c->ts_next)
+        if (c != except && tgt_cmd_itn(c) == itn)
+            return true;
+    return false;
+}
+
 enum tgt_exec_result tgt_pr_out(struct tgt_cmd *cmd)
 {
     struct tgt_lu *lu = cmd->lu;
@@ -160,8 +171,14 @@ enum tgt_exec_result tgt_pr_out(struct tgt_cmd *cmd)
             tgt_ua_raise(lu, res.ua[i].itn, asc, ascq);
         }
         /* SPC-4 5.13.11.2.6: PREEMPT AND ABORT aborts the commands of the preempted nexuses, except itself. */
-        for (size_t i = 0; i < res.n_abort; i++)
+        uint32_t me = tgt_cmd_itn(cmd);
+        for (size_t i = 0; i < res.n_abort; i++) {
+            /* SAM-5 5.6, SPC-4 7.5.8: with TAS=0 a nexus whose commands another nexus aborted gets no response for
+             * them and learns of it from COMMANDS CLEARED BY ANOTHER INITIATOR; with TAS=1 TASK ABORTED tells it. */
+            if (res.abort[i] != me && !lu->mode.tas && pr_cmd_nexus_has_tasks(lu, res.abort[i], cmd))
+                tgt_ua_raise(lu, res.abort[i], PR_ASC_COMMANDS_CLEARED, PR_ASCQ_COMMANDS_CLEARED);
             tgt_lu_abort_nexus_tasks(lu, res.abort[i], cmd);
+        }
     }
     tgt_pr_status_to_sense(cmd, s, res.field_byte, res.field_bit);
     pr_result_free(&res);

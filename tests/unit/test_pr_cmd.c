@@ -395,6 +395,87 @@ static void test_preempt_raises_registrations_preempted_only_on_the_preempted_ne
     assert_int_equal(write10(f, f->a)->status, TGT_STATUS_RESERVATION_CONFLICT);
 }
 
+static void on_held_done(struct tgt_cmd *c) { (*(int *)c->owner)++; }
+
+/* A task of nx that stays in LU 0's task set (as one waiting on a worker thread would) until it is aborted;
+ * *completed counts its completions. */
+static void hold_task(struct fx *f, struct tgt_cmd *held, struct tgt_nexus *nx, int *completed)
+{
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    memset(held, 0, sizeof(*held));
+    held->nexus = nx;
+    held->lu = lu;
+    held->cdb[0] = 0x2a;
+    held->cdb_len = 16;
+    held->done = on_held_done;
+    held->owner = completed;
+    held->ts_prev = lu->ts_tail;
+    if (lu->ts_tail)
+        lu->ts_tail->ts_next = held;
+    else
+        lu->ts_head = held;
+    lu->ts_tail = held;
+    held->cflags |= TGT__CF_IN_TASK_SET;
+}
+
+static void test_preempt_and_abort_with_tas_ends_held_task_with_task_aborted_and_no_commands_cleared(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd held;
+    prout(f, f->a, PR_OUT_REGISTER, 0, 0, 1, 0);
+    prout(f, f->b, PR_OUT_REGISTER, 0, 0, 2, 0);
+    prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0, 0);
+    int completed = 0;
+    hold_task(f, &held, f->a, &completed);
+    assert_int_equal(prout(f, f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE, 2, 1, 0)->status, TGT_STATUS_GOOD);
+    /* SAM-5 5.6, SPC-4 7.5.8 (TAS=1, the default): the aborted task of the other nexus completes with TASK
+     * ABORTED; its nexus then sees only REGISTRATIONS PREEMPTED (SPC-4 5.13.11.2.6). */
+    assert_int_equal(completed, 1);
+    assert_true(held.aborted);
+    assert_int_equal(held.status, TGT_STATUS_TASK_ABORTED);
+    assert_null(tgt_server_lu(f->srv, 0)->ts_head);
+    const uint8_t tur[6] = { 0 };
+    expect_sense(run(f, f->a, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2a, 0x05);
+    assert_int_equal(run(f, f->a, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
+}
+
+static void test_preempt_and_abort_without_tas_ends_held_task_silently_and_raises_commands_cleared(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd held;
+    tgt_server_lu(f->srv, 0)->mode.tas = false;
+    prout(f, f->a, PR_OUT_REGISTER, 0, 0, 1, 0);
+    prout(f, f->b, PR_OUT_REGISTER, 0, 0, 2, 0);
+    prout(f, f->c, PR_OUT_REGISTER, 0, 0, 3, 0);
+    prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0, 0);
+    int completed = 0;
+    hold_task(f, &held, f->a, &completed);
+    assert_int_equal(prout(f, f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE, 2, 1, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(completed, 1);
+    assert_true(held.aborted);
+    assert_int_equal(held.status, TGT_STATUS_GOOD);
+    /* SAM-5 5.6: with TAS=0 the nexus whose task was aborted hears COMMANDS CLEARED BY ANOTHER INITIATOR as
+     * well as REGISTRATIONS PREEMPTED, each once; C (no task aborted, registration kept) hears nothing. */
+    const uint8_t tur[6] = { 0 };
+    expect_sense(run(f, f->a, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2f, 0x00);
+    expect_sense(run(f, f->a, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2a, 0x05);
+    assert_int_equal(run(f, f->a, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(run(f, f->c, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
+}
+
+static void test_preempt_and_abort_of_a_nexus_without_tasks_raises_no_commands_cleared(void **state)
+{
+    struct fx *f = *state;
+    tgt_server_lu(f->srv, 0)->mode.tas = false;
+    prout(f, f->a, PR_OUT_REGISTER, 0, 0, 1, 0);
+    prout(f, f->b, PR_OUT_REGISTER, 0, 0, 2, 0);
+    prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0, 0);
+    assert_int_equal(prout(f, f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE, 2, 1, 0)->status, TGT_STATUS_GOOD);
+    const uint8_t tur[6] = { 0 };
+    expect_sense(run(f, f->a, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2a, 0x05);
+    assert_int_equal(run(f, f->a, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
+}
+
 static void test_release_of_registrants_only_raises_reservations_released_on_other_registrants(void **state)
 {
     struct fx *f = *state;
@@ -529,6 +610,9 @@ int main(void)
         T(test_invalid_type_is_invalid_field_in_cdb_with_pointer),
         T(test_aptpl_without_state_file_points_at_byte_20_bit_0),
         T(test_preempt_raises_registrations_preempted_only_on_the_preempted_nexus),
+        T(test_preempt_and_abort_with_tas_ends_held_task_with_task_aborted_and_no_commands_cleared),
+        T(test_preempt_and_abort_without_tas_ends_held_task_silently_and_raises_commands_cleared),
+        T(test_preempt_and_abort_of_a_nexus_without_tasks_raises_no_commands_cleared),
         T(test_release_of_registrants_only_raises_reservations_released_on_other_registrants),
         T(test_pr_in_truncated_by_allocation_length_keeps_full_additional_length),
         T(test_pr_in_report_capabilities_through_the_target),
