@@ -340,6 +340,7 @@ static void isc__logout(struct isc_conn *c, const uint8_t *bhs)
     isc__conn_send(c, r, NULL, 0);
     if (close) {
         c->state = ISC_CONN_LOGOUT;
+        c->logged_out = true;
         isc__conn_drop(c, true);
     }
 }
@@ -451,7 +452,7 @@ int isc_conn_feed(struct isc_conn *c, const uint8_t *data, size_t len)
     if (!c)
         return -EINVAL;
     if (c->state == ISC_CONN_CLOSED || c->state == ISC_CONN_LOGOUT)
-        return c->state == ISC_CONN_CLOSED ? -ECONNRESET : 0;
+        return c->logged_out ? 0 : -ECONNRESET;
     isc__conn_hold(c);
     int rc = 0;
     while (len > 0 && (c->state == ISC_CONN_LOGIN || c->state == ISC_CONN_FFP)) {
@@ -486,7 +487,7 @@ int isc_conn_feed(struct isc_conn *c, const uint8_t *data, size_t len)
             isc__conn_dispatch_ffp(c, &pdu);
         }
     }
-    if (c->state == ISC_CONN_CLOSED)
+    if (c->state == ISC_CONN_CLOSED && !c->logged_out)
         rc = -ECONNRESET;
     isc__conn_put(c);
     return rc;

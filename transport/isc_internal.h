@@ -99,6 +99,7 @@ struct isc_conn {
     enum isc_conn_state state;
     bool released;          /* isc_conn_release() was called: no ops from now on */
     bool close_called;
+    bool logged_out;        /* closed by a Logout: not an error for the net layer */
     unsigned busy;          /* nesting of our own entry points: never free while > 0 */
     unsigned writes_out;    /* ops->write calls whose done has not run */
     struct isc_rx rx;

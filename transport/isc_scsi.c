@@ -130,7 +130,8 @@ void isc__scsi_cmd(struct isc_session *s, const struct isc_pdu *pdu, bool ordere
         reason = ISC_REJECT_INVALID_PDU_FIELD;
     if (reason) {
         isc__conn_reject(c, bhs, reason);
-        /* The rejected command's CmdSN was used up (RFC 7143 6.? ordering must not stall behind it). */
+        /* The rejected command still used up its CmdSN: in-order delivery (RFC 7143 4.2.2.1) must not wait for a
+         * command that will never be delivered. */
         if (!ordered)
             isc__session_phantom(s, cmdsn);
         return;

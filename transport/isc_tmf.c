@@ -1,7 +1,7 @@
 /* Task Management Function Request / Response (RFC 7143 11.5, 11.6). The device server does the SAM-5 work
  * (tgt_tmf); the transport aborts what only it holds (tasks still collecting Data-Out or waiting for their CmdSN)
- * and answers only after every task of this session the function terminated is gone (RFC 7143 11.6.1 /
- * 4.2.3.? "all affected tasks are terminated before the response"). */
+ * and answers only after every task of this session the function terminated is gone (RFC 7143 11.6; SAM-5 7.1:
+ * a task management function completes once the tasks it affects are terminated). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -153,6 +153,8 @@ static void test_logout_close_session_answers_then_closes_after_flush(void **sta
     h_pdu_free(&p);
     assert_true(h->closed);
     assert_true(h->close_flush);
+    /* A logout is an orderly end, not a fault for the net layer to report. */
+    assert_int_equal(h->feed_rc, 0);
 }
 
 static void test_logout_for_recovery_is_refused_at_error_recovery_level_0(void **state)
