@@ -14,6 +14,8 @@ struct pr_itn_tab {
     uint32_t n, cap;
     uint32_t *slots;    /* open-addressing index: id + 1, 0 = empty; size hcap (a power of two) */
     uint32_t hcap;
+    struct pr_state **states; /* the LU states using this table, told about every newly interned nexus */
+    uint32_t n_states, states_cap;
 };
 
 #define PR_REG_REGISTERED 0x01u
@@ -25,8 +27,20 @@ struct pr_reg {
     uint8_t flags;
 };
 
+/* A registration made with a name-only iSCSI TransportID (SPEC_I_PT, format 00b). Format 00b names the iSCSI
+ * initiator device, not one of its ports (SPC-4 7.6.4.6), so it stands for every initiator port of that device
+ * through target port rtpi (0: every target port, ALL_TG_PT=1), including ports that log in later: each such I_T
+ * nexus is registered with key the first time it is seen (pr__state_itn_added). */
+struct pr_devreg {
+    char iname[PR_INAME_MAX];
+    uint64_t key;
+    uint16_t rtpi;
+};
+
 struct pr_state {
     struct pr_itn_tab *tab;
+    struct pr_devreg *devregs;
+    uint32_t n_devregs, devregs_cap;
     struct pr_reg *regs;     /* indexed by itn id; ids >= regs_cap are unregistered */
     uint32_t regs_cap;
     uint32_t n_regs;
@@ -40,6 +54,7 @@ struct pr_state {
     uint32_t spc2_holder;    /* SPC-2 logical unit reservation, PR_ITN_NONE when none */
     bool aptpl;              /* the last APTPL bit accepted (SPC-4 5.13.4) */
     bool lost;               /* SPC-5 5.13.5.3 reservation lost */
+    bool in_pr_out;          /* pr_out() is running: it writes the state file once, when it is done */
 
     struct pr_caps caps;
     char profile[16];
@@ -76,8 +91,18 @@ int pr__ua_add(struct pr_result *res, uint32_t itn, enum pr_ua_kind kind);
 int pr__abort_add(struct pr_result *res, uint32_t itn);
 void pr__result_clear(struct pr_result *res);
 
+/* Device registrations (struct pr_devreg): add one (replacing the key of the same name and port), drop those with
+ * key (all when any_key), drop those of iname with key. pr__devreg_add returns 0 or -ENOMEM. */
+int pr__devreg_add(struct pr_state *st, const char *iname, uint64_t key, uint16_t rtpi);
+uint32_t pr__devreg_drop_key(struct pr_state *st, uint64_t key, bool any_key); /* returns how many */
+void pr__devreg_drop_name_key(struct pr_state *st, const char *iname, uint64_t key);
+/* Called by pr_itn_intern() for every new I_T nexus: register it when a device registration covers it. */
+void pr__state_itn_added(struct pr_state *st, uint32_t itn);
+
 /* A copy of the mutable PR part of a state, to undo a change whose persistence failed. */
 struct pr_snapshot {
+    struct pr_devreg *devregs;
+    uint32_t n_devregs;
     struct pr_reg *regs;
     uint32_t regs_cap, n_regs, generation, holder;
     bool reserved, aptpl, lost;

@@ -27,6 +27,7 @@ void pr_itn_tab_free(struct pr_itn_tab *tab)
         return;
     free(tab->v);
     free(tab->slots);
+    free(tab->states);
     free(tab);
 }
 
@@ -110,6 +111,9 @@ uint32_t pr_itn_intern(struct pr_itn_tab *tab, const char *iname, const uint8_t 
     while (tab->slots[i])
         i = (i + 1) & (tab->hcap - 1);
     tab->slots[i] = id + 1;
+    /* A nexus seen for the first time may be covered by a registration made through a name-only TransportID. */
+    for (uint32_t k = 0; k < tab->n_states; k++)
+        pr__state_itn_added(tab->states[k], id);
     return id;
 }
 

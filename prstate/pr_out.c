@@ -104,10 +104,18 @@ static int pr_add_port_nexuses(struct pr_state *st, struct pr_itn_list *l, const
     return 0;
 }
 
-/* SPC-4 6.16.3 SPEC_I_PT: resolve the TransportID list into I_T nexuses. A format 00b TransportID (name only)
- * names every initiator port with that name (SPC-4 7.6.4.6), i.e. every one this target has seen. */
+/* The iSCSI device names of the format 00b TransportIDs of one SPEC_I_PT list. */
+struct pr_name_list {
+    const char **v;
+    size_t n;
+};
+
+/* SPC-4 6.16.3 SPEC_I_PT: resolve the TransportID list into I_T nexuses. A format 01b TransportID names one
+ * initiator port; a format 00b one (name only) names the iSCSI initiator device, i.e. every initiator port with
+ * that name (SPC-4 7.6.4.6): the nexuses of the ports seen so far are registered now, and the name is kept in
+ * names (pointing into req->tid) so that ports which log in later are registered too (struct pr_devreg). */
 static enum pr_status pr_resolve_spec_i_pt(struct pr_state *st, const struct pr_out_req *req, uint16_t rtpi,
-                                           struct pr_itn_list *l, struct pr_result *res)
+                                           struct pr_itn_list *l, struct pr_name_list *names, struct pr_result *res)
 {
     size_t off = 0;
     while (off < req->tid_len) {
@@ -129,9 +137,9 @@ static enum pr_status pr_resolve_spec_i_pt(struct pr_state *st, const struct pr_
                     pr_list_add(l, id) != 0)
                     return PR_NO_RESOURCES;
             }
+            /* The name is NUL-terminated inside the TransportID (checked by pr__tid_parse). */
+            names->v[names->n++] = (const char *)req->tid + off + 4;
         }
-        if (l->n == before)
-            return pr_field(res, PR_INVALID_FIELD_PARAM, (int)(req->tid_off + off), -1);
         /* SPC-4 6.16.3: a TransportID naming an I_T nexus that is already registered is an invalid field. */
         for (size_t i = before; i < l->n; i++)
             if (pr__is_registered(st, l->v[i]))
@@ -173,6 +181,10 @@ static enum pr_status pr_out_register(struct pr_state *st, uint32_t itn, const s
                 if (i != itn && pr__is_registered(st, i) && pr__ua_add(res, i, PR_UA_RESERVATIONS_RELEASED) != 0)
                     return PR_NO_RESOURCES;
         }
+        /* Unregistering a port of a device registered by name ends that device registration for ports that
+         * have not logged in yet; the other ports already registered keep their registrations. */
+        const struct pr_itn *me = pr_itn_get(st->tab, itn);
+        pr__devreg_drop_name_key(st, me->iname, st->regs[itn].key);
         pr__unregister(st, itn);
         st->generation++;
         return PR_OK;
@@ -200,8 +212,17 @@ static enum pr_status pr_out_register(struct pr_state *st, uint32_t itn, const s
         s = PR_NO_RESOURCES;
         goto out;
     }
-    if (req->spec_i_pt && (s = pr_resolve_spec_i_pt(st, req, rtpi, &l, res)) != PR_OK)
-        goto out;
+    /* A TransportID is at least 24 bytes, which bounds how many device names the list can hold. */
+    struct pr_name_list names = { 0 };
+    if (req->spec_i_pt) {
+        names.v = calloc(req->tid_len / 24 + 1, sizeof(*names.v));
+        if (!names.v) {
+            s = PR_NO_RESOURCES;
+            goto out;
+        }
+        if ((s = pr_resolve_spec_i_pt(st, req, rtpi, &l, &names, res)) != PR_OK)
+            goto out;
+    }
     uint32_t fresh = 0, max_id = 0;
     for (size_t i = 0; i < l.n; i++) {
         if (!pr__is_registered(st, l.v[i]))
@@ -221,10 +242,18 @@ static enum pr_status pr_out_register(struct pr_state *st, uint32_t itn, const s
     }
     for (size_t i = 0; i < l.n; i++)
         pr__register(st, l.v[i], req->sa_key, req->all_tg_pt);
+    /* Initiator ports of a device named by a format 00b TransportID that log in later are registered then. */
+    for (size_t i = 0; i < names.n; i++) {
+        if (pr__devreg_add(st, names.v[i], req->sa_key, req->all_tg_pt ? 0 : rtpi) != 0) {
+            s = PR_NO_RESOURCES;
+            goto out;
+        }
+    }
     /* SPC-4 5.13.4: the APTPL bit of the last successful REGISTER decides persistence for the whole LU. */
     st->aptpl = req->aptpl;
     st->generation++;
 out:
+    free(names.v);
     free(l.v);
     return s;
 }
@@ -289,6 +318,7 @@ static enum pr_status pr_out_clear(struct pr_state *st, uint32_t itn, const stru
             return PR_NO_RESOURCES;
     memset(st->regs, 0, (size_t)st->regs_cap * sizeof(*st->regs));
     st->n_regs = 0;
+    st->n_devregs = 0;
     pr_reserve_clear(st);
     st->generation++;
     return PR_OK;
@@ -312,7 +342,9 @@ static int pr_collect_aborts(const struct pr_state *st, uint64_t key, bool any_k
 static long pr_remove_key(struct pr_state *st, uint32_t itn, uint64_t key, bool any_key, uint32_t keep,
                           struct pr_result *res)
 {
-    long n = 0;
+    /* A registration made by device name goes with the key too, so that no later login revives it; it counts
+     * as a removed registration. */
+    long n = (long)pr__devreg_drop_key(st, key, any_key);
     for (uint32_t i = 0; i < st->regs_cap; i++) {
         if (i == keep || !pr__is_registered(st, i) || (!any_key && st->regs[i].key != key))
             continue;
@@ -474,6 +506,7 @@ static enum pr_status pr_out_replace_lost(struct pr_state *st, uint32_t itn, con
      * key, replace the reservation, restart PRgeneration at zero, and stop failing commands. */
     memset(st->regs, 0, (size_t)st->regs_cap * sizeof(*st->regs));
     st->n_regs = 0;
+    st->n_devregs = 0;
     pr__register(st, itn, req->sa_key, false);
     pr_reserve_set(st, itn, req->type, req->scope);
     st->generation = 0;
@@ -505,6 +538,7 @@ enum pr_status pr_out(struct pr_state *st, uint32_t itn, const struct pr_out_req
         return PR_NO_RESOURCES;
     bool aptpl_before = st->aptpl;
     enum pr_status s;
+    st->in_pr_out = true;
     switch (req->sa) {
     case PR_OUT_REGISTER: s = pr_out_register(st, itn, req, res, false); break;
     case PR_OUT_REGISTER_IGNORE: s = pr_out_register(st, itn, req, res, true); break;
@@ -517,6 +551,7 @@ enum pr_status pr_out(struct pr_state *st, uint32_t itn, const struct pr_out_req
     case PR_OUT_REPLACE_LOST: s = pr_out_replace_lost(st, itn, req, res); break;
     default: s = pr_field(res, PR_INVALID_FIELD_CDB, 1, 4); break;
     }
+    st->in_pr_out = false;
     /* SPC-4 5.13.4: while APTPL is in effect (or when it is just being turned off) the new state reaches the
      * state file before the command completes, so a power loss after GOOD cannot lose it. */
     if (s == PR_OK && st->path && (aptpl_before || st->aptpl) && pr__persist_write(st) != 0)

@@ -79,6 +79,24 @@ static json_t *pr_state_json(const struct pr_state *st)
                           resv ? resv : json_null());
     if (!o)
         return NULL;
+    /* Registrations made by device name (format 00b TransportIDs) for ports that have not logged in yet; the
+     * member is left out when there are none, so such files read exactly as before. */
+    if (st->n_devregs) {
+        json_t *dv = json_array();
+        if (!dv || json_object_set_new(o, "device_registrations", dv) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+        for (uint32_t i = 0; i < st->n_devregs; i++) {
+            char key[19];
+            snprintf(key, sizeof(key), "0x%016" PRIx64, st->devregs[i].key);
+            if (json_array_append_new(dv, json_pack("{s:s, s:s, s:i}", "initiator", st->devregs[i].iname, "key", key,
+                                                    "target_port", (json_int_t)st->devregs[i].rtpi)) != 0) {
+                json_decref(o);
+                return NULL;
+            }
+        }
+    }
     char *canon = pr_canonical(o);
     if (!canon) {
         json_decref(o);
@@ -322,6 +340,27 @@ static int pr_load_json(struct pr_state *st, json_t *o, const char *what, bool p
         }
         reserved = true;
     }
+    json_t *dv = json_object_get(o, "device_registrations");
+    size_t ndv = dv ? json_array_size(dv) : 0;
+    if (dv && !json_is_array(dv)) {
+        rc = pr_fail(err, errlen, what, "device_registrations", "expected an array");
+        goto out;
+    }
+    for (size_t i = 0; i < ndv; i++) {
+        char f[64];
+        json_t *d = json_array_get(dv, i), *ini = json_object_get(d, "initiator"), *k = json_object_get(d, "key"),
+               *port = json_object_get(d, "target_port");
+        uint64_t dkey;
+        snprintf(f, sizeof(f), "device_registrations[%zu]", i);
+        if (!json_is_object(d) || !json_is_string(ini) || json_string_length(ini) == 0 ||
+            json_string_length(ini) >= PR_INAME_MAX || !json_is_string(k) ||
+            !pr_parse_key(json_string_value(k), &dkey) || dkey == 0 || !json_is_integer(port) ||
+            json_integer_value(port) < 0 || json_integer_value(port) > (json_int_t)st->tab->n_ports) {
+            rc = pr_fail(err, errlen, what, f, "expected {initiator, nonzero key, target_port 0..%u}",
+                         (unsigned)st->tab->n_ports);
+            goto out;
+        }
+    }
     if (n && pr__regs_reserve(st, max_id) != 0) {
         rc = -ENOMEM;
         goto out;
@@ -339,8 +378,19 @@ static int pr_load_json(struct pr_state *st, json_t *o, const char *what, bool p
     strcpy(st->profile, profile);
     st->lost = false;
     st->spc2_holder = PR_ITN_NONE;
+    st->n_devregs = 0;
     /* SPC-4 5.13.4: only registrations made with APTPL=1 survive a power loss. */
     if (keep) {
+        for (size_t i = 0; i < ndv; i++) {
+            json_t *d = json_array_get(dv, i);
+            uint64_t dkey;
+            pr_parse_key(json_string_value(json_object_get(d, "key")), &dkey);
+            if (pr__devreg_add(st, json_string_value(json_object_get(d, "initiator")), dkey,
+                               (uint16_t)json_integer_value(json_object_get(d, "target_port"))) != 0) {
+                rc = -ENOMEM;
+                goto out;
+            }
+        }
         for (size_t i = 0; i < n; i++)
             pr__register(st, ids[i], keys[i], atp[i]);
         if (reserved) {

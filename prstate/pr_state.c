@@ -52,6 +52,18 @@ struct pr_state *pr_state_new(struct pr_itn_tab *tab)
     st->max_regs = PR_DEFAULT_MAX_REGS;
     st->caps = pr_profiles[0].caps;
     strcpy(st->profile, pr_profiles[0].name);
+    /* The table tells every state about new nexuses (device registrations, struct pr_devreg). */
+    if (tab->n_states == tab->states_cap) {
+        uint32_t cap = tab->states_cap ? tab->states_cap * 2 : 4;
+        struct pr_state **v = realloc(tab->states, (size_t)cap * sizeof(*v));
+        if (!v) {
+            free(st);
+            return NULL;
+        }
+        tab->states = v;
+        tab->states_cap = cap;
+    }
+    tab->states[tab->n_states++] = st;
     return st;
 }
 
@@ -59,6 +71,14 @@ void pr_state_free(struct pr_state *st)
 {
     if (!st)
         return;
+    struct pr_itn_tab *tab = st->tab;
+    for (uint32_t i = 0; i < tab->n_states; i++) {
+        if (tab->states[i] == st) {
+            tab->states[i] = tab->states[--tab->n_states];
+            break;
+        }
+    }
+    free(st->devregs);
     free(st->regs);
     free(st->path);
     free(st->lu_id);
@@ -168,6 +188,80 @@ void pr__unregister(struct pr_state *st, uint32_t itn)
         st->type = 0;
         st->scope = 0;
         st->holder = PR_ITN_NONE;
+    }
+}
+
+/* ---- device registrations (name-only TransportIDs) ---------------------------------------------------------- */
+
+int pr__devreg_add(struct pr_state *st, const char *iname, uint64_t key, uint16_t rtpi)
+{
+    for (uint32_t i = 0; i < st->n_devregs; i++) {
+        if (st->devregs[i].rtpi == rtpi && strcmp(st->devregs[i].iname, iname) == 0) {
+            st->devregs[i].key = key;
+            return 0;
+        }
+    }
+    if (st->n_devregs == st->devregs_cap) {
+        uint32_t cap = st->devregs_cap ? st->devregs_cap * 2 : 4;
+        struct pr_devreg *v = realloc(st->devregs, (size_t)cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        st->devregs = v;
+        st->devregs_cap = cap;
+    }
+    struct pr_devreg *d = &st->devregs[st->n_devregs++];
+    memset(d, 0, sizeof(*d));
+    snprintf(d->iname, sizeof(d->iname), "%s", iname);
+    d->key = key;
+    d->rtpi = rtpi;
+    return 0;
+}
+
+uint32_t pr__devreg_drop_key(struct pr_state *st, uint64_t key, bool any_key)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < st->n_devregs;) {
+        if (any_key || st->devregs[i].key == key) {
+            st->devregs[i] = st->devregs[--st->n_devregs];
+            n++;
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+void pr__devreg_drop_name_key(struct pr_state *st, const char *iname, uint64_t key)
+{
+    for (uint32_t i = 0; i < st->n_devregs;) {
+        if (st->devregs[i].key == key && strcmp(st->devregs[i].iname, iname) == 0)
+            st->devregs[i] = st->devregs[--st->n_devregs];
+        else
+            i++;
+    }
+}
+
+void pr__state_itn_added(struct pr_state *st, uint32_t itn)
+{
+    if (st->n_devregs == 0 || st->lost)
+        return;
+    const struct pr_itn *id = pr_itn_get(st->tab, itn);
+    if (!id)
+        return;
+    for (uint32_t i = 0; i < st->n_devregs; i++) {
+        const struct pr_devreg *d = &st->devregs[i];
+        if ((d->rtpi != 0 && d->rtpi != id->rtpi) || strcmp(d->iname, id->iname) != 0)
+            continue;
+        /* SPC-4 5.13.7.1: beyond the device server's registration resources the port stays unregistered; the
+         * initiator sees that in READ KEYS and can register it itself. */
+        if (pr__is_registered(st, itn) || st->n_regs >= st->max_regs || pr__regs_reserve(st, itn) != 0)
+            return;
+        pr__register(st, itn, d->key, d->rtpi == 0);
+        /* SPC-4 5.13.4: with APTPL in effect the new registration reaches the state file too. A failed write
+         * leaves the previous file, which still holds the device registration that recreates this one. */
+        if (st->aptpl && st->path && !st->in_pr_out)
+            (void)pr__persist_write(st);
+        return;
     }
 }
 
@@ -305,6 +399,7 @@ void pr_state_set_max_registrations(struct pr_state *st, uint32_t max) { st->max
 
 static void pr_state_drop_all(struct pr_state *st)
 {
+    st->n_devregs = 0;
     if (st->regs)
         memset(st->regs, 0, (size_t)st->regs_cap * sizeof(*st->regs));
     st->n_regs = 0;
@@ -396,10 +491,19 @@ bool pr_state_aptpl(const struct pr_state *st) { return st->aptpl; }
 int pr__snapshot_take(const struct pr_state *st, struct pr_snapshot *snap)
 {
     memset(snap, 0, sizeof(*snap));
+    if (st->n_devregs) {
+        snap->devregs = malloc((size_t)st->n_devregs * sizeof(*snap->devregs));
+        if (!snap->devregs)
+            return -ENOMEM;
+        memcpy(snap->devregs, st->devregs, (size_t)st->n_devregs * sizeof(*snap->devregs));
+        snap->n_devregs = st->n_devregs;
+    }
     if (st->regs_cap) {
         snap->regs = malloc((size_t)st->regs_cap * sizeof(*snap->regs));
-        if (!snap->regs)
+        if (!snap->regs) {
+            pr__snapshot_drop(snap);
             return -ENOMEM;
+        }
         memcpy(snap->regs, st->regs, (size_t)st->regs_cap * sizeof(*snap->regs));
     }
     snap->regs_cap = st->regs_cap;
@@ -421,6 +525,10 @@ void pr__snapshot_restore(struct pr_state *st, struct pr_snapshot *snap)
         memset(st->regs, 0, (size_t)st->regs_cap * sizeof(*st->regs));
     if (snap->regs_cap)
         memcpy(st->regs, snap->regs, (size_t)snap->regs_cap * sizeof(*st->regs));
+    /* devregs[] never shrinks its allocation, so the saved entries fit. */
+    if (snap->n_devregs)
+        memcpy(st->devregs, snap->devregs, (size_t)snap->n_devregs * sizeof(*st->devregs));
+    st->n_devregs = snap->n_devregs;
     st->n_regs = snap->n_regs;
     st->generation = snap->generation;
     st->holder = snap->holder;
@@ -436,4 +544,6 @@ void pr__snapshot_drop(struct pr_snapshot *snap)
 {
     free(snap->regs);
     snap->regs = NULL;
+    free(snap->devregs);
+    snap->devregs = NULL;
 }

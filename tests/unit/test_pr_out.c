@@ -257,6 +257,94 @@ static void test_register_spec_i_pt_name_only_covers_every_known_isid_of_that_na
     assert_int_equal(key_of(f, f->b2), 5);
 }
 
+static void test_register_spec_i_pt_name_only_of_unseen_device_registers_its_ports_when_they_log_in(void **state)
+{
+    struct fx *f = *state;
+    uint8_t list[64];
+    size_t n = tid(list, "iqn.later", false);
+    struct pr_out_req r = { .sa = PR_OUT_REGISTER, .sa_key = 7, .spec_i_pt = true, .tid = list, .tid_len = n,
+                            .tid_off = 28 };
+    /* SPC-4 7.6.4.6: format 00b names the initiator device; with no port of it seen yet only the issuer's own
+     * registration exists now, and the command succeeds. */
+    assert_int_equal(out_req(f, f->a, &r), PR_OK);
+    assert_int_equal(pr_state_reg_count(f->st), 1);
+    assert_int_equal(pr_state_generation(f->st), 1);
+    /* A port of that device logging in through the issuer's target port is registered with the key; through the
+     * other target port (ALL_TG_PT=0) it is not. */
+    const uint8_t isid7[6] = { 0x40, 0, 0, 0, 0, 0x07 };
+    uint32_t p1 = pr_itn_intern(f->tab, "iqn.later", isid7, 1);
+    uint32_t p2 = pr_itn_intern(f->tab, "iqn.later", isid7, 2);
+    assert_int_equal(key_of(f, p1), 7);
+    assert_false(pr_state_registered(f->st, p2, NULL));
+    uint32_t q1 = pr_itn_intern(f->tab, "iqn.later", isid2, 1);
+    assert_int_equal(key_of(f, q1), 7);
+    assert_int_equal(pr_state_reg_count(f->st), 3);
+    /* Registration by a later login is no PERSISTENT RESERVE OUT command: PRgeneration stays (SPC-4 6.15.2). */
+    assert_int_equal(pr_state_generation(f->st), 1);
+}
+
+static void test_register_spec_i_pt_name_only_with_all_tg_pt_covers_every_target_port(void **state)
+{
+    struct fx *f = *state;
+    uint8_t list[64];
+    size_t n = tid(list, "iqn.later", false);
+    struct pr_out_req r = { .sa = PR_OUT_REGISTER, .sa_key = 7, .spec_i_pt = true, .all_tg_pt = true, .tid = list,
+                            .tid_len = n, .tid_off = 28 };
+    assert_int_equal(out_req(f, f->a, &r), PR_OK);
+    const uint8_t isid7[6] = { 0x40, 0, 0, 0, 0, 0x07 };
+    assert_int_equal(key_of(f, pr_itn_intern(f->tab, "iqn.later", isid7, 2)), 7);
+    assert_int_equal(key_of(f, pr_itn_intern(f->tab, "iqn.later", isid7, 1)), 7);
+}
+
+static void test_device_registration_ends_with_clear_preempt_or_unregister_of_one_of_its_ports(void **state)
+{
+    struct fx *f = *state;
+    const uint8_t isid7[6] = { 0x40, 0, 0, 0, 0, 0x07 }, isid8[6] = { 0x40, 0, 0, 0, 0, 0x08 };
+    uint8_t list[64];
+    size_t n = tid(list, "iqn.later", false);
+    struct pr_out_req r = { .sa = PR_OUT_REGISTER, .sa_key = 7, .spec_i_pt = true, .tid = list, .tid_len = n,
+                            .tid_off = 28 };
+    assert_int_equal(out_req(f, f->a, &r), PR_OK);
+    /* A port of the device unregisters: ports that log in later are no longer registered by name. */
+    uint32_t p7 = pr_itn_intern(f->tab, "iqn.later", isid7, 1);
+    assert_int_equal(out(f, p7, PR_OUT_REGISTER, 0, 7, 0), PR_OK);
+    assert_false(pr_state_registered(f->st, pr_itn_intern(f->tab, "iqn.later", isid8, 1), NULL));
+
+    /* PREEMPT of the key with no port logged in removes the device registration (and counts as removing one). */
+    pr_state_reset(f->st);
+    n = tid(list, "iqn.other", false);
+    r.tid_len = n;
+    r.sa_key = 8;
+    assert_int_equal(out_req(f, f->b, &r), PR_OK);
+    reg(f, f->c, 3);
+    /* The issuer B registered with 8 too; PREEMPT from C removes both the device registration and B's. */
+    assert_int_equal(out(f, f->c, PR_OUT_PREEMPT, 0, 3, 8), PR_OK);
+    assert_false(pr_state_registered(f->st, pr_itn_intern(f->tab, "iqn.other", isid1, 1), NULL));
+
+    /* CLEAR removes device registrations too (SPC-4 5.13.11.2.7: every registration). */
+    pr_state_reset(f->st);
+    n = tid(list, "iqn.third", false);
+    r.tid_len = n;
+    assert_int_equal(out_req(f, f->b, &r), PR_OK);
+    assert_int_equal(out(f, f->b, PR_OUT_CLEAR, 0, 8, 0), PR_OK);
+    assert_false(pr_state_registered(f->st, pr_itn_intern(f->tab, "iqn.third", isid1, 1), NULL));
+}
+
+static void test_failed_register_leaves_no_device_registration(void **state)
+{
+    struct fx *f = *state;
+    uint8_t list[128];
+    size_t n = tid(list, "iqn.later", false);
+    n += tid(list + n, "iqn.c,i,0xZZ0000000001", true);
+    struct pr_out_req r = { .sa = PR_OUT_REGISTER, .sa_key = 7, .spec_i_pt = true, .tid = list, .tid_len = n,
+                            .tid_off = 28 };
+    /* SPC-4 6.16.3: all or nothing; the name-only TransportID before the bad one registers nobody either. */
+    assert_int_equal(out_req(f, f->a, &r), PR_INVALID_FIELD_PARAM);
+    const uint8_t isid7[6] = { 0x40, 0, 0, 0, 0, 0x07 };
+    assert_false(pr_state_registered(f->st, pr_itn_intern(f->tab, "iqn.later", isid7, 1), NULL));
+    assert_int_equal(pr_state_reg_count(f->st), 0);
+}
+
 static void test_register_spec_i_pt_bad_transport_id_registers_nothing(void **state)
 {
     struct fx *f = *state;
@@ -985,6 +1073,10 @@ int main(void)
         T(test_register_all_tg_pt_registers_the_initiator_port_on_every_target_port),
         T(test_register_spec_i_pt_registers_every_listed_initiator_port),
         T(test_register_spec_i_pt_name_only_covers_every_known_isid_of_that_name),
+        T(test_register_spec_i_pt_name_only_of_unseen_device_registers_its_ports_when_they_log_in),
+        T(test_register_spec_i_pt_name_only_with_all_tg_pt_covers_every_target_port),
+        T(test_device_registration_ends_with_clear_preempt_or_unregister_of_one_of_its_ports),
+        T(test_failed_register_leaves_no_device_registration),
         T(test_register_spec_i_pt_bad_transport_id_registers_nothing),
         T(test_register_spec_i_pt_naming_a_registered_port_is_invalid),
         T(test_register_spec_i_pt_from_registered_nexus_is_invalid_field),

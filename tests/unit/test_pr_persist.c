@@ -172,6 +172,32 @@ static void test_registrations_and_reservation_survive_restart_with_generation_z
     assert_int_equal(pr_check_access(f->st, f->a, PR_ACCESS_WRITE), PR_OK);
 }
 
+static void test_device_registration_by_name_survives_restart_and_registers_a_later_login(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(pr_state_attach_file(f->st, f->path, f->err, sizeof(f->err)), 0);
+    /* A format 00b (name only) TransportID for an initiator device that has not logged in (SPC-4 7.6.4.6). */
+    uint8_t tid[24] = { 0x05, 0, 0, 20 };
+    memcpy(tid + 4, "iqn.later", 9);
+    struct pr_result res;
+    pr_result_init(&res);
+    struct pr_out_req r = { .sa = PR_OUT_REGISTER, .sa_key = 0x77, .spec_i_pt = true, .aptpl = true, .tid = tid,
+                            .tid_len = sizeof(tid), .tid_off = 28 };
+    assert_int_equal(pr_out(f->st, f->a, &r, &res), PR_OK);
+    pr_result_free(&res);
+    assert_non_null(strstr(slurp(f->path), "device_registrations"));
+    restart(f);
+    /* SPC-4 5.13.4: with APTPL the registration by name persists like any other. */
+    assert_int_equal(pr_state_reg_count(f->st), 1);
+    uint64_t key = 0;
+    uint32_t later = pr_itn_intern(f->tab, "iqn.later", isid_b, 1);
+    assert_true(pr_state_registered(f->st, later, &key));
+    assert_int_equal(key, 0x77);
+    /* The registration the login created reached the file as well. */
+    restart(f);
+    assert_int_equal(pr_state_reg_count(f->st), 2);
+}
+
 static void test_turning_aptpl_off_means_a_restart_restores_nothing(void **state)
 {
     struct fx *f = *state;
@@ -337,6 +363,7 @@ int main(void)
         T(test_file_of_another_lu_is_refused),
         T(test_file_naming_a_target_port_that_does_not_exist_is_refused),
         T(test_json_round_trip_keeps_everything_including_generation),
+        T(test_device_registration_by_name_survives_restart_and_registers_a_later_login),
         T(test_from_json_error_leaves_the_state_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
