@@ -18,6 +18,7 @@
 #define ISC_LS_NO_SESSION 0x020a
 #define ISC_LS_INVALID_DURING_LOGIN 0x020b
 #define ISC_LS_TARGET_ERROR 0x0300
+#define ISC_LS_SERVICE_UNAVAILABLE 0x0301
 #define ISC_LS_OUT_OF_RESOURCES 0x0302
 
 /* What one complete login request (all its C-bit pieces) asked for. */
@@ -278,6 +279,8 @@ int isc__login_pdu(struct isc_conn *c, const struct isc_pdu *pdu)
         return isc__login_fail(c, req, ISC_LS_INITIATOR_ERROR);
     }
     c->exp_stat_sn = isc_bhs_expstatsn(req);
+    if (c->srv->shutting_down)
+        return isc__login_fail(c, req, ISC_LS_SERVICE_UNAVAILABLE); /* RFC 7143 11.13.5: the target is stopping */
 
     /* RFC 7143 11.12.2/11.12.3: C and T are exclusive; stage 2 is reserved; a transit goes forward only; the
      * stages never go back. */

@@ -290,6 +290,27 @@ static void test_login_same_name_and_isid_reinstates_and_closes_old_session(void
     free(h2);
 }
 
+static void test_login_while_shutting_down_fails_service_unavailable(void **state)
+{
+    struct h *h = *state;
+    isc_server_shutdown(h->srv);
+    h_flush(h);
+    struct h *h2 = calloc(1, sizeof(*h2));
+    assert_non_null(h2);
+    h2->mode = h->mode;
+    h2->c = isc_conn_new(h->srv, 1, "127.0.0.1:3260", "127.0.0.1:50009", &h_ops, h2);
+    assert_non_null(h2->c);
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, NULL);
+    assert_int_equal(login_once(h2, 0x80 | 0x01, txt, n, &p), 0x0301);
+    h_pdu_free(&p);
+    assert_true(h2->closed);
+    h_release(h2);
+    free(h2->out);
+    free(h2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +332,7 @@ int main(void)
         H_TEST(test_login_timeout_drops_connection),
         H_TEST(test_login_discovery_session_needs_no_target_name),
         H_TEST(test_login_same_name_and_isid_reinstates_and_closes_old_session),
+        H_TEST(test_login_while_shutting_down_fails_service_unavailable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
