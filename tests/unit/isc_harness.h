@@ -75,7 +75,29 @@ struct h {
     uint32_t mrdsl;         /* initiator's MaxRecvDataSegmentLength */
     uint16_t tpgt;          /* portal group the connection came in on */
     FILE *record;           /* ISC_SEED_DIR set: the initiator stream is saved as a fuzz_conn seed */
+    /* Deferred executor (h_new_ex): blocking work waits here until h_run_work(), like a worker thread. */
+    struct tgt_work *work[64];
+    unsigned n_work;
+    char lu_path[64];
 };
+
+static inline int h_exec_queue(void *ctx, struct tgt_work *w)
+{
+    struct h *h = ctx;
+    assert_true(h->n_work < 64);
+    h->work[h->n_work++] = w;
+    return 0;
+}
+
+/* Let the "worker thread" finish everything queued, then run the completions on the "loop". */
+static inline void h_run_work(struct h *h)
+{
+    while (h->n_work) {
+        struct tgt_work *w = h->work[--h->n_work];
+        w->work(w);
+        w->done(w);
+    }
+}
 
 static inline uint64_t h_now(void *ctx) { return ((struct h *)ctx)->now; }
 
@@ -123,7 +145,7 @@ static inline void h_flush(struct h *h)
     }
 }
 
-static inline struct h *h_new(enum h_mode mode)
+static inline struct h *h_new_ex(enum h_mode mode, bool deferred_exec)
 {
     struct h *h = calloc(1, sizeof(*h));
     assert_non_null(h);
@@ -132,9 +154,21 @@ static inline struct h *h_new(enum h_mode mode)
     h->now = 1000;
     char err[256];
     struct tgt_server_cfg tc = {.target_name = H_TARGET, .n_ports = 2};
+    if (deferred_exec)
+        tc.exec = (struct tgt_exec){h_exec_queue, h};
     h->tgt = tgt_server_new(&tc, err, sizeof(err));
     assert_non_null(h->tgt);
     struct tgt_lu_cfg lc = {.backend = TGT_BACKEND_MEM, .size = H_LU_SIZE, .block_size = 512};
+    if (deferred_exec) {
+        /* Only a blocking backend hands work to the executor: LU 0 is then a file LU. */
+        snprintf(h->lu_path, sizeof(h->lu_path), "/tmp/isc_harness_lu_XXXXXX");
+        int fd = mkstemp(h->lu_path);
+        assert_true(fd >= 0);
+        close(fd);
+        lc.backend = TGT_BACKEND_FILE;
+        lc.path = h->lu_path;
+        lc.state_dir = "/tmp";
+    }
     assert_int_equal(tgt_server_add_lu(h->tgt, &lc, err, sizeof(err)), 0);
     h->portals[0] = (struct isc_portal){"127.0.0.1:3260", 1};
     h->portals[1] = (struct isc_portal){"0.0.0.0:3261", 2};
@@ -175,6 +209,8 @@ static inline struct h *h_new(enum h_mode mode)
     return h;
 }
 
+static inline struct h *h_new(enum h_mode mode) { return h_new_ex(mode, false); }
+
 /* Close the socket (if not yet), release, drain; the connection must then be gone (ASan checks leaks). */
 static inline void h_release(struct h *h)
 {
@@ -188,10 +224,18 @@ static inline void h_release(struct h *h)
 static inline void h_free(struct h *h)
 {
     h_release(h);
+    h_run_work(h);
+    h_flush(h);
     if (h->record)
         fclose(h->record);
     isc_server_free(h->srv);
     tgt_server_free(h->tgt);
+    if (h->lu_path[0]) {
+        char st[128];
+        unlink(h->lu_path);
+        snprintf(st, sizeof(st), "%s.prstate.json", h->lu_path);
+        unlink(st);
+    }
     free(h->out);
     free(h);
 }

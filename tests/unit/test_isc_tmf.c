@@ -155,6 +155,66 @@ static void test_unknown_tmf_function_is_not_supported(void **state)
     assert_int_equal(tmf_response(h, 0x780), 5);
 }
 
+/* Fixture variant: blocking work waits for h_run_work(), as on a worker thread. */
+static int setup_worker(void **state)
+{
+    *state = h_new_ex(H_WHOLE, true);
+    return 0;
+}
+
+static void test_abort_task_response_waits_until_the_task_on_a_worker_is_terminated(void **state)
+{
+    struct h *h = *state;
+    h_login(h);
+    h_run_work(h);
+    uint8_t cdb[16];
+    h_cdb_rw10(cdb, 0x28, 0, 8);
+    uint32_t sn = h->cmdsn;
+    h_scsi(h, 0x800, 0xc0, cdb, 4096, NULL, 0, false);
+    h_flush(h);
+    assert_true(h->n_work > 0); /* the read is on the "worker" */
+    h_expect_none(h);
+    tmf(h, 1, 0x801, 0x800, sn, true);
+    /* RFC 7143 11.6 / SAM-5 7.1: no response while the task is still running. */
+    h_expect_none(h);
+    h_run_work(h);
+    h_flush(h);
+    struct h_pdu p;
+    assert_true(h_recv(h, &p));
+    /* The aborted read sends nothing unless TAS asks for TASK ABORTED status (tgt.h); then the TMF answer. */
+    if (isc_bhs_opcode(p.bhs) == ISC_OP_SCSI_RSP) {
+        assert_int_equal(p.bhs[3], TGT_STATUS_TASK_ABORTED);
+        h_pdu_free(&p);
+        assert_true(h_recv(h, &p));
+    }
+    assert_int_equal(isc_bhs_opcode(p.bhs), ISC_OP_TMF_RSP);
+    assert_int_equal(isc_bhs_itt(p.bhs), 0x801);
+    assert_int_equal(p.bhs[2], 0);
+    h_pdu_free(&p);
+    h_expect_none(h);
+}
+
+static void test_release_with_command_on_a_worker_frees_after_its_completion(void **state)
+{
+    struct h *h = *state;
+    h_login(h);
+    h_run_work(h);
+    uint8_t cdb[16];
+    h_cdb_rw10(cdb, 0x28, 0, 8);
+    h_scsi(h, 0x810, 0xc0, cdb, 4096, NULL, 0, false);
+    h_flush(h);
+    assert_true(h->n_work > 0);
+    h->released = true;
+    isc_conn_release(h->c);
+    size_t before = h->out_len;
+    /* The command completes after the socket is gone: nothing may be written, and the connection is freed
+     * (LeakSanitizer checks the latter). */
+    h_run_work(h);
+    h_flush(h);
+    assert_int_equal(h->out_len, before);
+    assert_int_equal(h->n_dones, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +227,10 @@ int main(void)
         H_TEST(test_target_cold_reset_answers_then_closes_the_connection),
         H_TEST(test_task_reassign_is_not_supported_at_error_recovery_level_0),
         H_TEST(test_unknown_tmf_function_is_not_supported),
+        cmocka_unit_test_setup_teardown(test_abort_task_response_waits_until_the_task_on_a_worker_is_terminated,
+                                        setup_worker, h_teardown),
+        cmocka_unit_test_setup_teardown(test_release_with_command_on_a_worker_frees_after_its_completion,
+                                        setup_worker, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
