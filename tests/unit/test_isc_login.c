@@ -311,6 +311,32 @@ static void test_login_while_shutting_down_fails_service_unavailable(void **stat
     free(h2);
 }
 
+static void test_login_digest_list_gets_first_value_we_support(void **state)
+{
+    struct h *h = *state;
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, "AuthMethod=None",
+                      NULL);
+    assert_int_equal(login_once(h, 0x80 | 0x01, txt, n, &p), 0);
+    h_pdu_free(&p);
+    /* RFC 7143 13.1 / 6.2.1: a list value is answered with the first value the target supports. */
+    n = h_kv(txt, sizeof(txt), "HeaderDigest=CRC32C,None", "DataDigest=None,CRC32C", "ErrorRecoveryLevel=2",
+             "MaxConnections=4", NULL);
+    assert_int_equal(login_once(h, 0x80 | (1 << 2) | 3, txt, n, &p), 0);
+    assert_true(h_has_kv(&p, "HeaderDigest=CRC32C"));
+    assert_true(h_has_kv(&p, "DataDigest=None"));
+    /* RFC 7143 13.20 / 13.2: numerical Minimum keys settle at what this target implements. */
+    assert_true(h_has_kv(&p, "ErrorRecoveryLevel=0"));
+    assert_true(h_has_kv(&p, "MaxConnections=1"));
+    h_pdu_free(&p);
+    /* Header digests are on from the next PDU in both directions. */
+    h->hd = true;
+    h->itt++;
+    h_clear_ua(h);
+    assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +349,7 @@ int main(void)
         H_TEST(test_login_nonzero_tsih_of_unknown_session_fails_session_does_not_exist),
         H_TEST(test_login_chap_only_fails_authentication),
         H_TEST(test_login_unknown_key_is_answered_not_understood),
+        H_TEST(test_login_digest_list_gets_first_value_we_support),
         H_TEST(test_login_key_offered_twice_fails_initiator_error),
         H_TEST(test_login_text_continued_with_c_bit_is_answered_after_the_last_piece),
         H_TEST(test_login_transit_and_continue_together_fail_initiator_error),

@@ -386,11 +386,64 @@ static void test_edtl_beyond_buffer_limit_gets_iscsi_target_failure_even_when_he
     assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
 }
 
+static void test_data_in_and_sense_carry_correct_digests_over_every_slice(void **state)
+{
+    struct h *h = *state;
+    static const char *const keys[] = {"ImmediateData=Yes", "MaxBurstLength=16384", NULL};
+    h_login_ex(h, true, true, keys);
+    static uint8_t data[20000 / 512 * 512], back[sizeof(data)];
+    fill(data, sizeof(data), 5);
+    uint8_t cdb[16];
+    uint16_t blocks = (uint16_t)(sizeof(data) / 512);
+    /* Write it with immediate data (a digest over a segment not a multiple of 4 would show), read it back in
+     * several Data-In PDUs: h_recv() checks the header and data digest of every PDU. */
+    h_cdb_rw10(cdb, 0x2a, 50, 1);
+    uint8_t odd[510];
+    memset(odd, 0x3c, sizeof(odd));
+    h_scsi(h, h->itt++, 0xa0, cdb, sizeof(odd), odd, sizeof(odd), false);
+    h_flush(h);
+    struct h_pdu p;
+    h_expect(h, ISC_OP_SCSI_RSP, &p);
+    assert_int_equal(p.bhs[1] & 0x06, 0x04); /* the CDB wanted 512 of the 510 bytes: overflow */
+    h_pdu_free(&p);
+    h_cdb_rw10(cdb, 0x2a, 60, blocks);
+    uint32_t itt = h->itt++;
+    h_scsi(h, itt, 0xa0, cdb, sizeof(data), data, 8192, false);
+    h_flush(h);
+    uint32_t off = 8192;
+    while (off < sizeof(data)) {
+        h_expect(h, ISC_OP_R2T, &p);
+        uint32_t ttt = prt_get_be32(p.bhs + 20), len = prt_get_be32(p.bhs + 44);
+        assert_int_equal(prt_get_be32(p.bhs + 40), off);
+        h_pdu_free(&p);
+        for (uint32_t o = 0, sn = 0; o < len; sn++) {
+            uint32_t l = len - o < 8192 ? len - o : 8192;
+            h_data_out(h, itt, ttt, sn, off + o, data + off + o, l, o + l == len);
+            o += l;
+        }
+        h_flush(h);
+        off += len;
+    }
+    h_expect(h, ISC_OP_SCSI_RSP, &p);
+    assert_int_equal(p.bhs[3], TGT_STATUS_GOOD);
+    h_pdu_free(&p);
+    assert_int_equal(h_read10(h, 60, blocks, back), TGT_STATUS_GOOD);
+    assert_memory_equal(back, data, sizeof(data));
+    /* A CHECK CONDITION: sense data segment (2 + sense length, padded) under the data digest. */
+    h_cdb_rw10(cdb, 0x28, H_LU_SIZE / 512, 1);
+    h_scsi(h, h->itt++, 0xc0, cdb, 512, NULL, 0, false);
+    h_flush(h);
+    h_expect(h, ISC_OP_SCSI_RSP, &p);
+    assert_int_equal(p.bhs[3], TGT_STATUS_CHECK_CONDITION);
+    h_pdu_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         H_TEST(test_data_in_split_at_initiator_mrdsl_with_status_collapsed_in_last_pdu),
         H_TEST(test_data_in_sequences_end_with_f_bit_at_max_burst_length),
+        H_TEST(test_data_in_and_sense_carry_correct_digests_over_every_slice),
         H_TEST(test_read_edtl_larger_than_transfer_reports_underflow_residual),
         H_TEST(test_read_edtl_smaller_than_transfer_sends_edtl_and_reports_overflow),
         H_TEST(test_read_with_edtl_zero_answers_scsi_response_with_overflow),
