@@ -1,0 +1,334 @@
+/* prbench's statistics: a fixed-size log-linear latency histogram, percentiles, medians over compare rounds, and
+ * the one-line text and JSON renderings of a result. Pure functions; no libiscsi, and no libm calls
+ * (the program links only libiscsi). */
+#include "app/prbench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void prb_hist_init(struct prb_hist *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->min_ns = UINT64_MAX;
+}
+
+/* Values below PRB_HIST_SUB get a bucket each; above, the bucket is chosen by the position of the highest set bit
+ * (the power of two) and the PRB_HIST_SUB_BITS bits below it (the linear step within that power). */
+size_t prb__hist_index(uint64_t ns)
+{
+    if (ns < PRB_HIST_SUB)
+        return (size_t)ns;
+    unsigned msb = 63u - (unsigned)__builtin_clzll(ns);
+    unsigned shift = msb - PRB_HIST_SUB_BITS;
+    uint64_t sub = (ns >> shift) & (PRB_HIST_SUB - 1u);
+    return (size_t)(shift + 1u) * PRB_HIST_SUB + (size_t)sub;
+}
+
+uint64_t prb__hist_lower(size_t idx)
+{
+    if (idx < PRB_HIST_SUB)
+        return idx;
+    size_t shift = idx / PRB_HIST_SUB - 1u;
+    uint64_t sub = idx % PRB_HIST_SUB;
+    return (PRB_HIST_SUB | sub) << shift;
+}
+
+static uint64_t hist_upper(size_t idx)
+{
+    if (idx + 1 >= PRB_HIST_BUCKETS)
+        return UINT64_MAX;
+    return prb__hist_lower(idx + 1) - 1u;
+}
+
+void prb_hist_add(struct prb_hist *h, uint64_t ns)
+{
+    h->count++;
+    h->sum_ns += ns;
+    if (ns < h->min_ns)
+        h->min_ns = ns;
+    if (ns > h->max_ns)
+        h->max_ns = ns;
+    h->bucket[prb__hist_index(ns)]++;
+}
+
+void prb_hist_merge(struct prb_hist *dst, const struct prb_hist *src)
+{
+    if (src->count == 0)
+        return;
+    dst->count += src->count;
+    dst->sum_ns += src->sum_ns;
+    if (src->min_ns < dst->min_ns)
+        dst->min_ns = src->min_ns;
+    if (src->max_ns > dst->max_ns)
+        dst->max_ns = src->max_ns;
+    for (size_t i = 0; i < PRB_HIST_BUCKETS; i++)
+        dst->bucket[i] += src->bucket[i];
+}
+
+uint64_t prb_hist_quantile(const struct prb_hist *h, double q)
+{
+    if (h->count == 0)
+        return 0;
+    if (!(q > 0.0))
+        return h->min_ns;
+    if (q >= 1.0)
+        return h->max_ns;
+    /* Nearest rank: the smallest sample with at least q * count samples at or below it. */
+    double want = q * (double)h->count;
+    uint64_t rank = (uint64_t)want;
+    if ((double)rank < want)
+        rank++;
+    if (rank == 0)
+        rank = 1;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < PRB_HIST_BUCKETS; i++) {
+        seen += h->bucket[i];
+        if (seen >= rank) {
+            uint64_t lo = prb__hist_lower(i), hi = hist_upper(i);
+            uint64_t mid = lo + (hi - lo) / 2u;
+            if (mid < h->min_ns)
+                mid = h->min_ns;
+            if (mid > h->max_ns)
+                mid = h->max_ns;
+            return mid;
+        }
+    }
+    return h->max_ns;
+}
+
+double prb_hist_mean_ns(const struct prb_hist *h)
+{
+    return h->count == 0 ? 0.0 : (double)h->sum_ns / (double)h->count;
+}
+
+void prb_result_finish(struct prb_result *r, const struct prb_hist *h)
+{
+    double t = r->elapsed_s > 0.0 ? r->elapsed_s : 0.0;
+    r->iops = t > 0.0 ? (double)r->ops / t : 0.0;
+    r->mbps = t > 0.0 ? (double)r->bytes / t / 1e6 : 0.0;
+    r->mean_us = prb_hist_mean_ns(h) / 1e3;
+    r->p50_us = (double)prb_hist_quantile(h, 0.50) / 1e3;
+    r->p99_us = (double)prb_hist_quantile(h, 0.99) / 1e3;
+    r->p999_us = (double)prb_hist_quantile(h, 0.999) / 1e3;
+    r->min_us = h->count == 0 ? 0.0 : (double)h->min_ns / 1e3;
+    r->max_us = (double)h->max_ns / 1e3;
+}
+
+static void size_text(char *buf, size_t n, uint64_t v)
+{
+    if (v != 0 && v % (1024u * 1024u) == 0)
+        snprintf(buf, n, "%lluM", (unsigned long long)(v >> 20));
+    else if (v != 0 && v % 1024u == 0)
+        snprintf(buf, n, "%lluK", (unsigned long long)(v >> 10));
+    else
+        snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+/* The workload's shape, shared by the text line and the compare summary. */
+static void shape_text(FILE *out, const struct prb_result *r)
+{
+    char bs[24];
+    size_text(bs, sizeof(bs), r->bs);
+    fprintf(out, "%s", prb_workload_name(r->workload));
+    if (r->workload != PRB_W_PR_CHURN && r->workload != PRB_W_PR_READKEYS)
+        fprintf(out, " bs=%s", bs);
+    fprintf(out, " qd=%u sessions=%u", r->qd, r->sessions);
+    if (r->workload == PRB_W_PR_ACCESS || r->workload == PRB_W_PR_READKEYS)
+        fprintf(out, " registrants=%u", r->registrants);
+    if (r->workload == PRB_W_PR_ACCESS || r->workload == PRB_W_PR_CHURN)
+        fprintf(out, " type=%s", prb_pr_type_name(r->pr_type));
+}
+
+void prb_result_print(FILE *out, const struct prb_result *r)
+{
+    shape_text(out, r);
+    fprintf(out, ": %.0f IOPS %.1f MB/s lat(us) mean=%.1f p50=%.1f p99=%.1f p99.9=%.1f", r->iops, r->mbps,
+            r->mean_us, r->p50_us, r->p99_us, r->p999_us);
+    fprintf(out, " [%llu ops in %.2f s", (unsigned long long)r->ops, r->elapsed_s);
+    if (r->keys_seen >= 0)
+        fprintf(out, ", keys=%lld", (long long)r->keys_seen);
+    if (r->retries != 0)
+        fprintf(out, ", ua-retries=%llu", (unsigned long long)r->retries);
+    if (r->conflicts != 0)
+        fprintf(out, ", conflicts=%llu", (unsigned long long)r->conflicts);
+    fprintf(out, "] %s\n", r->url != NULL ? r->url : "");
+}
+
+void prb_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* JSON has no NaN or infinity; a ratio with a zero denominator is written as null. */
+static void json_num(FILE *out, double v)
+{
+    if (isfinite(v))
+        fprintf(out, "%.3f", v);
+    else
+        fputs("null", out);
+}
+
+static void json_body(FILE *out, const struct prb_result *r)
+{
+    fputs("\"workload\":", out);
+    prb_json_string(out, prb_workload_name(r->workload));
+    fputs(",\"url\":", out);
+    prb_json_string(out, r->url);
+    fprintf(out, ",\"bs\":%u,\"qd\":%u,\"sessions\":%u,\"registrants\":%u,\"pr_type\":", r->bs, r->qd, r->sessions,
+            r->registrants);
+    prb_json_string(out, prb_pr_type_name(r->pr_type));
+    fprintf(out, ",\"ops\":%llu,\"bytes\":%llu,\"retries\":%llu,\"conflicts\":%llu,\"keys_seen\":%lld",
+            (unsigned long long)r->ops, (unsigned long long)r->bytes, (unsigned long long)r->retries,
+            (unsigned long long)r->conflicts, (long long)r->keys_seen);
+    fputs(",\"elapsed_s\":", out);
+    json_num(out, r->elapsed_s);
+    fputs(",\"setup_s\":", out);
+    json_num(out, r->setup_s);
+    fputs(",\"iops\":", out);
+    json_num(out, r->iops);
+    fputs(",\"mbps\":", out);
+    json_num(out, r->mbps);
+    fputs(",\"lat_us\":{\"mean\":", out);
+    json_num(out, r->mean_us);
+    fputs(",\"p50\":", out);
+    json_num(out, r->p50_us);
+    fputs(",\"p99\":", out);
+    json_num(out, r->p99_us);
+    fputs(",\"p999\":", out);
+    json_num(out, r->p999_us);
+    fputs(",\"min\":", out);
+    json_num(out, r->min_us);
+    fputs(",\"max\":", out);
+    json_num(out, r->max_us);
+    fputs("}", out);
+}
+
+void prb_result_json(FILE *out, const struct prb_result *r)
+{
+    fputc('{', out);
+    json_body(out, r);
+    fputs("}\n", out);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double prb_median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0.0;
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+static double ratio(double a, double b)
+{
+    return b != 0.0 ? a / b : NAN;
+}
+
+/* Medians of every figure of one side; the counters come from the round whose IOPS is the median (the lower
+ * middle one for an even count), so they describe a run that happened. */
+static void median_side(struct prb_result *m, const struct prb_result *v, size_t n, double *tmp)
+{
+    size_t pick = 0;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = v[i].iops;
+    double mid_iops = prb_median(tmp, n);
+    double best = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double d = v[i].iops > mid_iops ? v[i].iops - mid_iops : mid_iops - v[i].iops;
+        if (d < best) {
+            best = d;
+            pick = i;
+        }
+    }
+    *m = v[pick];
+#define MEDIAN_OF(field)                                                                                             \
+    do {                                                                                                             \
+        for (size_t i = 0; i < n; i++)                                                                               \
+            tmp[i] = v[i].field;                                                                                     \
+        m->field = prb_median(tmp, n);                                                                               \
+    } while (0)
+    MEDIAN_OF(iops);
+    MEDIAN_OF(mbps);
+    MEDIAN_OF(mean_us);
+    MEDIAN_OF(p50_us);
+    MEDIAN_OF(p99_us);
+    MEDIAN_OF(p999_us);
+    MEDIAN_OF(elapsed_s);
+    MEDIAN_OF(setup_s);
+#undef MEDIAN_OF
+}
+
+int prb_compare(struct prb_compare *c, const struct prb_result *a, const struct prb_result *b, size_t rounds)
+{
+    if (rounds == 0)
+        return -EINVAL;
+    double *tmp = malloc(rounds * sizeof(*tmp));
+    if (tmp == NULL)
+        return -ENOMEM;
+    memset(c, 0, sizeof(*c));
+    median_side(&c->a, a, rounds, tmp);
+    median_side(&c->b, b, rounds, tmp);
+    free(tmp);
+    c->rounds = (uint32_t)rounds;
+    c->ratio_iops = ratio(c->a.iops, c->b.iops);
+    c->ratio_mbps = ratio(c->a.mbps, c->b.mbps);
+    c->ratio_mean = ratio(c->a.mean_us, c->b.mean_us);
+    c->ratio_p50 = ratio(c->a.p50_us, c->b.p50_us);
+    c->ratio_p99 = ratio(c->a.p99_us, c->b.p99_us);
+    c->ratio_p999 = ratio(c->a.p999_us, c->b.p999_us);
+    return 0;
+}
+
+static void side_line(FILE *out, const char *label, const struct prb_result *r, uint32_t rounds)
+{
+    fprintf(out, "%s median of %u: %.0f IOPS %.1f MB/s lat(us) mean=%.1f p50=%.1f p99=%.1f p99.9=%.1f %s\n", label,
+            rounds, r->iops, r->mbps, r->mean_us, r->p50_us, r->p99_us, r->p999_us, r->url != NULL ? r->url : "");
+}
+
+void prb_compare_print(FILE *out, const struct prb_compare *c)
+{
+    shape_text(out, &c->a);
+    fputc('\n', out);
+    side_line(out, "A", &c->a, c->rounds);
+    side_line(out, "B", &c->b, c->rounds);
+    /* Throughput ratios above 1 favour A; latency ratios below 1 favour A. */
+    fprintf(out, "A/B: IOPS %.2f MB/s %.2f lat mean %.2f p50 %.2f p99 %.2f p99.9 %.2f\n", c->ratio_iops,
+            c->ratio_mbps, c->ratio_mean, c->ratio_p50, c->ratio_p99, c->ratio_p999);
+}
+
+void prb_compare_json(FILE *out, const struct prb_compare *c)
+{
+    fprintf(out, "{\"compare\":true,\"rounds\":%u,\"a\":{", c->rounds);
+    json_body(out, &c->a);
+    fputs("},\"b\":{", out);
+    json_body(out, &c->b);
+    fputs("},\"ratio\":{\"iops\":", out);
+    json_num(out, c->ratio_iops);
+    fputs(",\"mbps\":", out);
+    json_num(out, c->ratio_mbps);
+    fputs(",\"mean\":", out);
+    json_num(out, c->ratio_mean);
+    fputs(",\"p50\":", out);
+    json_num(out, c->ratio_p50);
+    fputs(",\"p99\":", out);
+    json_num(out, c->ratio_p99);
+    fputs(",\"p999\":", out);
+    json_num(out, c->ratio_p999);
+    fputs("}}\n", out);
+}
