@@ -36,6 +36,7 @@ struct prt_lun_spec {
     bool has_naa;
     uint8_t naa[8];
     bool removable;
+    bool sanitize;       /* the LU accepts SANITIZE (",sanitize") */
     const char *pr_profile;
 };
 

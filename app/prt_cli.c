@@ -22,7 +22,8 @@ static const char prt__usage[] =
     "                       mem:SIZE          memory, committed only as written\n"
     "                       file:PATH         an existing file, its size\n"
     "                       file:PATH:SIZE    created or extended to SIZE\n"
-    "                       SIZE takes K M G T suffixes; append ,ro for read-only, ,bs=4096 for 4K blocks\n"
+    "                       SIZE takes K M G T suffixes; append ,ro for read-only, ,bs=4096 for 4K blocks,\n"
+    "                       ,removable for a removable medium, ,sanitize to accept SANITIZE\n"
     "  --state-dir DIR      persistent state (APTPL, LU identities). Default: beside a file LU\n"
     "  --control PATH       control socket for prtargetctl. Default $XDG_RUNTIME_DIR/prtarget.sock,\n"
     "                       /run/prtarget.sock as root\n"
@@ -81,19 +82,23 @@ int prt_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Options after the first ',' of a LUN spec: "ro", "bs=512", "bs=4096". */
+/* Options after the first ',' of a LUN spec: "ro", "bs=512", "bs=4096", "removable", "sanitize". */
 static int prt__parse_lun_opts(char *opts, struct prt_lun_spec *lun, char *err, size_t errlen)
 {
     char *save = NULL;
     for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
         if (strcmp(o, "ro") == 0) {
             lun->read_only = true;
+        } else if (strcmp(o, "removable") == 0) {
+            lun->removable = true;
+        } else if (strcmp(o, "sanitize") == 0) {
+            lun->sanitize = true;
         } else if (strcmp(o, "bs=512") == 0) {
             lun->block_size = 512;
         } else if (strcmp(o, "bs=4096") == 0 || strcmp(o, "bs=4K") == 0 || strcmp(o, "bs=4k") == 0) {
             lun->block_size = 4096;
         } else {
-            prt__err(err, errlen, "unknown option '%s' (use ro, bs=512 or bs=4096)", o);
+            prt__err(err, errlen, "unknown option '%s' (use ro, bs=512, bs=4096, removable or sanitize)", o);
             return -EINVAL;
         }
     }

@@ -62,6 +62,7 @@ static int prt__build_target(struct prt_app *app)
             .state_dir = app->cfg.state_dir,
             .vendor = ls->vendor, .product = ls->product, .serial = ls->serial, /* config file identity */
             .naa = ls->has_naa ? ls->naa : NULL, .removable = ls->removable,
+            .sanitize = ls->sanitize,
         };
         err[0] = '\0';
         int rc = tgt_server_add_lu(app->tgt, &lc, err, sizeof err);
