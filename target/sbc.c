@@ -31,7 +31,7 @@ enum sbc_op {
 
 static uint32_t max_xfer_blocks(const struct tgt_lu *lu)
 {
-    return TGT_MAX_XFER_BYTES >> lu->bs_shift;
+    return TGT_MAX_TRANSFER_BYTES >> lu->bs_shift;
 }
 
 /* ---- medium operations (worker thread for blocking backends) --------------------------------------------- */
@@ -125,6 +125,10 @@ static int do_write_same(struct tgt_cmd *cmd)
      * same data; LBPRZ=1 makes that true exactly when the block is all zeros. */
     if ((cmd->flags & SF_UNMAP) && all_zero(blk, bs) && lu->ops->unmap)
         return lu->ops->unmap(lu, off, (uint64_t)cmd->nblocks << lu->bs_shift);
+    /* With UNMAP=0 the blocks must end up mapped and zero; a backend that knows which blocks already read as
+     * zero maps those without writing them (a zero count can name the whole medium). */
+    if (lu->ops->zero && all_zero(blk, bs))
+        return lu->ops->zero(lu, off, (uint64_t)cmd->nblocks << lu->bs_shift);
     for (uint32_t i = 0; i < cmd->nblocks; i++) {
         int rc = lu->ops->write(lu, blk, off + (uint64_t)i * bs, bs);
 
@@ -520,7 +524,7 @@ enum tgt_exec_result tgt_sbc_compare_and_write(struct tgt_cmd *cmd)
     uint32_t n = cmd->cdb[13];
 
     /* SBC-3 5.3: NUMBER OF LOGICAL BLOCKS above MAXIMUM COMPARE AND WRITE LENGTH is INVALID FIELD IN CDB. */
-    if (n > TGT_MAX_CAW_BLOCKS || ((uint64_t)n << lu->bs_shift) * 2 > TGT_MAX_XFER_BYTES) {
+    if (n > TGT_MAX_CAW_BLOCKS || ((uint64_t)n << lu->bs_shift) * 2 > TGT_MAX_TRANSFER_BYTES) {
         tgt_set_invalid_field_cdb(cmd, 13, 7);
         return TGT_DONE;
     }
@@ -617,9 +621,18 @@ enum tgt_exec_result tgt_sbc_write_same(struct tgt_cmd *cmd)
         tgt_set_lba_out_of_range(cmd);
         return TGT_DONE;
     }
-    /* SBC-3 5.42: with WSNZ=1 (VPD B0h) a NUMBER OF LOGICAL BLOCKS of zero is INVALID FIELD IN CDB, as is a
-     * number above MAXIMUM WRITE SAME LENGTH. */
-    if (n == 0 || n > TGT_MAX_WS_BLOCKS) {
+    if (n == 0) {
+        /* SBC-3 5.42/5.43: with WSNZ=0 (VPD B0h) a NUMBER OF LOGICAL BLOCKS of zero names every block from the
+         * LBA to the last one, so the LBA itself must address a block. */
+        if (lba >= lu->nblocks) {
+            tgt_set_lba_out_of_range(cmd);
+            return TGT_DONE;
+        }
+        n = lu->nblocks - lba > TGT_MAX_WS_BLOCKS ? TGT_MAX_WS_BLOCKS + 1 : (uint32_t)(lu->nblocks - lba);
+    }
+    /* SBC-3 5.42/5.43: more blocks than MAXIMUM WRITE SAME LENGTH (VPD B0h), whether counted in the CDB or
+     * implied by a zero count, is INVALID FIELD IN CDB. */
+    if (n > TGT_MAX_WS_BLOCKS) {
         tgt_set_invalid_field_cdb(cmd, ws16 ? 10 : 7, 7);
         return TGT_DONE;
     }

@@ -152,12 +152,12 @@ static size_t vpd_page(struct tgt_cmd *cmd, uint8_t page, uint8_t *d, bool *ok)
         uint32_t bs = lu->block_size;
 
         len = 64;
-        d[4] = 0x01; /* WSNZ: WRITE SAME with zero blocks is rejected */
+        /* WSNZ=0: WRITE SAME with NUMBER OF LOGICAL BLOCKS zero writes to the end of the medium (SBC-3 5.42). */
         d[5] = (uint8_t)TGT_MAX_CAW_BLOCKS;
         prt_put_be16(d + 6, (uint16_t)(TGT_PHYS_BLOCK / bs ? TGT_PHYS_BLOCK / bs : 1));
-        prt_put_be32(d + 8, TGT_MAX_XFER_BYTES / bs);
+        prt_put_be32(d + 8, TGT_MAX_TRANSFER_BYTES / bs);
         prt_put_be32(d + 12, TGT_OPT_XFER_BYTES / bs);
-        prt_put_be32(d + 16, TGT_MAX_XFER_BYTES / bs);
+        prt_put_be32(d + 16, TGT_MAX_TRANSFER_BYTES / bs);
         if (lu->thin) {
             prt_put_be32(d + 20, TGT_MAX_UNMAP_BLOCKS);
             prt_put_be32(d + 24, TGT_MAX_UNMAP_DESCS);

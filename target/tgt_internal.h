@@ -141,6 +141,8 @@ struct tgt_lu_ops {
     int (*write)(struct tgt_lu *lu, const void *src, uint64_t off, size_t len);       /* blocking */
     int (*flush)(struct tgt_lu *lu);                                                  /* blocking */
     int (*unmap)(struct tgt_lu *lu, uint64_t off, uint64_t len);                      /* blocking */
+    /* Optional: make the range read as zeros and leave it mapped (WRITE SAME of a zero block, UNMAP=0). */
+    int (*zero)(struct tgt_lu *lu, uint64_t off, uint64_t len);                       /* blocking */
     /* Provisioning status starting at off: sets *mapped and the length of the run with that status. */
     int (*lba_status)(struct tgt_lu *lu, uint64_t off, bool *mapped, uint64_t *run);  /* blocking */
     uint64_t (*capacity)(const struct tgt_lu *lu);
@@ -284,7 +286,12 @@ struct tgt_cmd *tgt__cmd_of_work(struct tgt_work *w);
 bool tgt__cdb_sa(const uint8_t *cdb, uint16_t *sa);
 
 /* Block limits: reported in VPD B0h (spc.c), enforced by the SBC handlers (sbc.c). */
-#define TGT_MAX_XFER_BYTES (8u << 20)       /* MAXIMUM TRANSFER LENGTH: 8 MiB worth of blocks */
+/* MAXIMUM TRANSFER LENGTH and MAXIMUM PREFETCH LENGTH: 32 MiB worth of blocks, the largest Expected Data Transfer
+ * Length the iSCSI transport buffers (ISC_MAX_EDTL). */
+#define TGT_MAX_TRANSFER_BYTES (32u << 20)
+/* The 8 MiB limit of the first release; WRITE ATOMIC(16) (atomic.c) bounds MAXIMUM ATOMIC TRANSFER LENGTH by it,
+ * which SBC-4 6.6.4 allows since it stays below MAXIMUM TRANSFER LENGTH. */
+#define TGT_MAX_XFER_BYTES (8u << 20)
 #define TGT_OPT_XFER_BYTES (1u << 20)       /* OPTIMAL TRANSFER LENGTH */
 #define TGT_MAX_CAW_BLOCKS 255u             /* MAXIMUM COMPARE AND WRITE LENGTH */
 #define TGT_MAX_UNMAP_BLOCKS 0x100000u      /* MAXIMUM UNMAP LBA COUNT */

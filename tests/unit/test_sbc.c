@@ -295,13 +295,13 @@ static void test_transfer_above_maximum_transfer_length_is_invalid_field(void **
 
     (void)state;
     fx_clear_ua(f);
-    rw16(f, &c, 0x88, 0, (8u << 20) / 512 + 1, 0);
+    rw16(f, &c, 0x88, 0, (32u << 20) / 512 + 1, 0);
     fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x24, 0x00);
     fx_assert_field(&c, true, 10, 7);
     /* PRE-FETCH is bounded by MAXIMUM PREFETCH LENGTH, reported equal to the transfer limit. */
-    rw16(f, &c, 0x90, 0, (8u << 20) / 512 + 1, 0);
+    rw16(f, &c, 0x90, 0, (32u << 20) / 512 + 1, 0);
     fx_assert_field(&c, true, 10, 7);
-    rw16(f, &c, 0x90, 0, (8u << 20) / 512, 0);
+    rw16(f, &c, 0x90, 0, (32u << 20) / 512, 0);
     assert_int_equal(c.status, TGT_STATUS_GOOD);
     fx_free(f);
 }
@@ -495,14 +495,82 @@ static void test_write_same_with_unmap_deallocates_and_reads_back_zero(void **st
     read_expect(f, 0, 16, 0);
 }
 
-static void test_write_same_rejects_zero_blocks_anchor_and_wrong_data_size(void **state)
+static void test_write_same_zero_blocks_writes_from_lba_to_end_of_medium(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+
+    memset(f->buf, 0x5a, 512);
+    ws(f, &c, 0x41, 0, 2000, 0, 512);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    read_expect(f, 1999, 1, 0);
+    read_expect(f, 2000, 48, 0x5a);
+    memset(f->buf, 0x3c, 512);
+    ws(f, &c, 0x93, 0, 2047, 0, 512);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    read_expect(f, 2046, 1, 0x5a);
+    read_expect(f, 2047, 1, 0x3c);
+}
+
+static void test_write_same_zero_blocks_at_or_past_capacity_is_lba_out_of_range(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+
+    memset(f->buf, 0, 512);
+    ws(f, &c, 0x41, 0, 2048, 0, 512);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+    ws(f, &c, 0x93, 0, UINT64_MAX, 0, 512);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+    ws(f, &c, 0x93, 0, 1ull << 63, 0, 512);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+}
+
+static void test_write_same_zero_blocks_beyond_maximum_write_same_length_is_invalid_field(void **state)
+{
+    /* 2 GiB of 512-byte blocks: more than MAXIMUM WRITE SAME LENGTH from LBA 0 (memory is never touched). */
+    uint64_t nblocks = (2ull << 30) / 512;
+    struct fx *f = fx_new(nblocks * 512, 512, false);
+    struct tgt_cmd c;
+
+    (void)state;
+    fx_clear_ua(f);
+    memset(f->buf, 0, 512);
+    ws(f, &c, 0x93, 0, nblocks - TGT_MAX_WS_BLOCKS - 1, 0, 512);
+    fx_assert_sense(&c, TGT_SK_ILLEGAL_REQUEST, 0x24, 0x00);
+    fx_assert_field(&c, true, 10, 7);
+    ws(f, &c, 0x41, 0, 0, 0, 512);
+    fx_assert_field(&c, true, 7, 7);
+    /* Exactly MAXIMUM WRITE SAME LENGTH blocks to the end: a zero block maps them without writing. */
+    ws(f, &c, 0x93, 0, nblocks - TGT_MAX_WS_BLOCKS, 0, 512);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    assert_true(lba_mapped(f, nblocks - 1));
+    assert_false(lba_mapped(f, nblocks - TGT_MAX_WS_BLOCKS - 8));
+    fx_free(f);
+}
+
+static void test_write_same_of_zero_block_without_unmap_leaves_blocks_mapped_and_zero(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+
+    write_pattern(f, 8, 8, 0xee);
+    assert_false(lba_mapped(f, 64));
+    memset(f->buf, 0, 512);
+    ws(f, &c, 0x93, 0, 4, 68, 512);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    read_expect(f, 4, 68, 0);
+    assert_true(lba_mapped(f, 8));
+    assert_true(lba_mapped(f, 64));
+    assert_false(lba_mapped(f, 72));
+}
+
+static void test_write_same_rejects_anchor_and_wrong_data_size(void **state)
 {
     struct fx *f = *state;
     struct tgt_cmd c;
 
     memset(f->buf, 0, 1024);
-    ws(f, &c, 0x41, 0, 0, 0, 512);
-    fx_assert_field(&c, true, 7, 7); /* WSNZ=1 */
     ws(f, &c, 0x41, 0x10, 0, 1, 512);
     fx_assert_field(&c, true, 1, 4); /* ANCHOR without ANC_SUP */
     ws(f, &c, 0x41, 0, 0, 1, 1024);
@@ -672,7 +740,11 @@ int main(void)
         T(test_compare_and_write_refuses_data_out_of_the_wrong_size),
         T(test_write_same_replicates_the_block),
         T(test_write_same_with_unmap_deallocates_and_reads_back_zero),
-        T(test_write_same_rejects_zero_blocks_anchor_and_wrong_data_size),
+        T(test_write_same_rejects_anchor_and_wrong_data_size),
+        T(test_write_same_zero_blocks_writes_from_lba_to_end_of_medium),
+        T(test_write_same_zero_blocks_at_or_past_capacity_is_lba_out_of_range),
+        T(test_write_same_of_zero_block_without_unmap_leaves_blocks_mapped_and_zero),
+        cmocka_unit_test(test_write_same_zero_blocks_beyond_maximum_write_same_length_is_invalid_field),
         T(test_unmap_deallocates_every_descriptor),
         T(test_unmap_checks_lengths_and_ranges_before_unmapping_anything),
         T(test_get_lba_status_reports_runs_and_rejects_lba_past_the_end),

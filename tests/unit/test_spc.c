@@ -321,7 +321,9 @@ static void test_vpd_b0_reports_transfer_and_unmap_limits(void **state)
     d = fx_din(&c);
     assert_int_equal(prt_get_be16(d + 2), 0x3c);
     assert_int_equal(d[5], TGT_MAX_CAW_BLOCKS);
-    assert_int_equal(prt_get_be32(d + 8), (8u << 20) / 512);
+    assert_int_equal(d[4] & 0x01, 0); /* WSNZ=0: WRITE SAME accepts a zero count (to the end of the medium) */
+    assert_int_equal(prt_get_be32(d + 8), (32u << 20) / 512);
+    assert_int_equal(prt_get_be32(d + 16), (32u << 20) / 512);
     assert_int_equal(prt_get_be32(d + 20), TGT_MAX_UNMAP_BLOCKS);
     assert_int_equal(prt_get_be32(d + 24), TGT_MAX_UNMAP_DESCS);
     assert_true(prt_get_be64(d + 36) == TGT_MAX_WS_BLOCKS);
