@@ -175,11 +175,14 @@ static int parse_seconds(const char *s, double *out)
 {
     if (s == NULL || *s == '\0')
         return -EINVAL;
+    /* strtod accepts "inf", "nan", exponents and hex floats; a run length is a plain positive decimal. */
+    for (const char *c = s; *c != '\0'; c++)
+        if ((*c < '0' || *c > '9') && *c != '.')
+            return -EINVAL;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    /* strtod accepts "inf", "nan" and hex floats; a run length is a plain positive decimal. */
-    if (errno != 0 || *end != '\0' || !(v > 0.0) || v > 86400.0 || (s[0] < '0' || s[0] > '9'))
+    if (errno != 0 || *end != '\0' || !(v > 0.0) || v > 86400.0)
         return -EINVAL;
     *out = v;
     return 0;

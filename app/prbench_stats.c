@@ -187,10 +187,17 @@ static void json_body(FILE *out, const struct prb_result *r)
     prb_json_string(out, r->url);
     fprintf(out, ",\"bs\":%u,\"qd\":%u,\"sessions\":%u,\"registrants\":%u,\"pr_type\":", r->bs, r->qd, r->sessions,
             r->registrants);
-    prb_json_string(out, prb_pr_type_name(r->pr_type));
-    fprintf(out, ",\"ops\":%llu,\"bytes\":%llu,\"retries\":%llu,\"conflicts\":%llu,\"keys_seen\":%lld",
+    if (r->pr_type >= 0)
+        prb_json_string(out, prb_pr_type_name(r->pr_type));
+    else
+        fputs("null", out);
+    fprintf(out, ",\"ops\":%llu,\"bytes\":%llu,\"retries\":%llu,\"conflicts\":%llu,\"keys_seen\":",
             (unsigned long long)r->ops, (unsigned long long)r->bytes, (unsigned long long)r->retries,
-            (unsigned long long)r->conflicts, (long long)r->keys_seen);
+            (unsigned long long)r->conflicts);
+    if (r->keys_seen >= 0)
+        fprintf(out, "%lld", (long long)r->keys_seen);
+    else
+        fputs("null", out);
     fputs(",\"elapsed_s\":", out);
     json_num(out, r->elapsed_s);
     fputs(",\"setup_s\":", out);
