@@ -130,6 +130,10 @@ __attribute__((format(printf, 2, 3))) static void fail(struct prb_run *run, cons
     va_start(ap, fmt);
     vsnprintf(run->errmsg, sizeof(run->errmsg), fmt, ap);
     va_end(ap);
+    /* libiscsi's error texts may span lines; the report of a failed run is one line. */
+    for (char *c = run->errmsg; *c != '\0'; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
     run->failed = true;
     run->stopping = true;
     run->fail_t = now_ns();
@@ -940,7 +944,9 @@ int prb_run(const struct prb_opts *o, const char *url, struct prb_result *r, FIL
     }
     run.url = iscsi_parse_full_url(run.url_ctx, url);
     if (run.url == NULL) {
-        fprintf(err, "prbench: bad URL '%s': %s\n", url, iscsi_get_error(run.url_ctx));
+        /* libiscsi explains a bad URL over several lines; the first one names the problem. */
+        const char *why = iscsi_get_error(run.url_ctx);
+        fprintf(err, "prbench: bad URL '%s': %.*s\n", url, (int)strcspn(why, "\n"), why);
         free_run(&run);
         return PRB_EXIT_USAGE;
     }
