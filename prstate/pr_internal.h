@@ -103,6 +103,7 @@ void pr__state_itn_added(struct pr_state *st, uint32_t itn);
 struct pr_snapshot {
     struct pr_devreg *devregs;
     uint32_t n_devregs;
+    uint32_t n_itn;          /* nexuses interned when the copy was taken */
     struct pr_reg *regs;
     uint32_t regs_cap, n_regs, generation, holder;
     bool reserved, aptpl, lost;

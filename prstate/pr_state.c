@@ -506,6 +506,7 @@ int pr__snapshot_take(const struct pr_state *st, struct pr_snapshot *snap)
         }
         memcpy(snap->regs, st->regs, (size_t)st->regs_cap * sizeof(*snap->regs));
     }
+    snap->n_itn = pr_itn_count(st->tab);
     snap->regs_cap = st->regs_cap;
     snap->n_regs = st->n_regs;
     snap->generation = st->generation;
@@ -537,6 +538,11 @@ void pr__snapshot_restore(struct pr_state *st, struct pr_snapshot *snap)
     st->lost = snap->lost;
     st->type = snap->type;
     st->scope = snap->scope;
+    /* Nexuses interned while the undone command ran (SPEC_I_PT, ALL_TG_PT, REGISTER AND MOVE) stay in the table;
+     * a device registration that covered them at their first sight must cover them again. */
+    uint32_t n_itn = pr_itn_count(st->tab);
+    for (uint32_t id = snap->n_itn; id < n_itn; id++)
+        pr__state_itn_added(st, id);
     pr__snapshot_drop(snap);
 }
 

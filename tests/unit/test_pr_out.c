@@ -330,6 +330,26 @@ static void test_device_registration_ends_with_clear_preempt_or_unregister_of_on
     assert_false(pr_state_registered(f->st, pr_itn_intern(f->tab, "iqn.third", isid1, 1), NULL));
 }
 
+static void test_undone_command_keeps_device_registration_of_ports_it_interned(void **state)
+{
+    struct fx *f = *state;
+    uint8_t list[64];
+    size_t n = tid(list, "iqn.later", false);
+    struct pr_out_req r = { .sa = PR_OUT_REGISTER, .sa_key = 7, .spec_i_pt = true, .all_tg_pt = true, .tid = list,
+                            .tid_len = n, .tid_off = 28 };
+    assert_int_equal(out_req(f, f->a, &r), PR_OK);
+    /* B names a never-seen port of that device by ISID: interning it registers it by name, so the list names
+     * a registered nexus and the command fails (SPC-4 6.16.3)... */
+    n = tid(list, "iqn.later,i,0x400000000009", true);
+    struct pr_out_req r2 = { .sa = PR_OUT_REGISTER, .sa_key = 8, .spec_i_pt = true, .tid = list, .tid_len = n,
+                             .tid_off = 28 };
+    assert_int_equal(out_req(f, f->b, &r2), PR_INVALID_FIELD_PARAM);
+    /* ...and undoing it must not undo the registration the port got by name. */
+    const uint8_t isid9[6] = { 0x40, 0, 0, 0, 0, 0x09 };
+    assert_int_equal(key_of(f, pr_itn_intern(f->tab, "iqn.later", isid9, 1)), 7);
+    assert_false(pr_state_registered(f->st, f->b, NULL));
+}
+
 static void test_failed_register_leaves_no_device_registration(void **state)
 {
     struct fx *f = *state;
@@ -1077,6 +1097,7 @@ int main(void)
         T(test_register_spec_i_pt_name_only_with_all_tg_pt_covers_every_target_port),
         T(test_device_registration_ends_with_clear_preempt_or_unregister_of_one_of_its_ports),
         T(test_failed_register_leaves_no_device_registration),
+        T(test_undone_command_keeps_device_registration_of_ports_it_interned),
         T(test_register_spec_i_pt_bad_transport_id_registers_nothing),
         T(test_register_spec_i_pt_naming_a_registered_port_is_invalid),
         T(test_register_spec_i_pt_from_registered_nexus_is_invalid_field),
