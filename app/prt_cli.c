@@ -1,5 +1,6 @@
 /* The command line of prtarget (design.md, "Command-line contract"). Every problem becomes one line naming the
  * flag and what is wrong with it; the caller prints it and exits 2. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -174,6 +175,23 @@ static int prt__check_listen(const char *a, char *err, size_t errlen)
             return -EINVAL;
         }
         port = c + 1;
+    }
+    /* The host must be a numeric address: a name would need a resolver, and a typo must fail here, naming
+     * the flag, rather than at bind time. */
+    char host[64];
+    const char *host_start = a[0] == '[' ? a + 1 : a;
+    size_t host_len = (size_t)(port - host_start) - (a[0] == '[' ? 2 : 1);
+    unsigned char addr_buf[sizeof(struct in6_addr)];
+    if (host_len >= sizeof host) {
+        prt__err(err, errlen, "--listen %s: host too long", a);
+        return -EINVAL;
+    }
+    memcpy(host, host_start, host_len);
+    host[host_len] = '\0';
+    if (inet_pton(a[0] == '[' ? AF_INET6 : AF_INET, host, addr_buf) != 1) {
+        prt__err(err, errlen, "--listen %s: '%s' is not a numeric %s address", a, host,
+                 a[0] == '[' ? "IPv6" : "IPv4");
+        return -EINVAL;
     }
     char *end;
     errno = 0;

@@ -68,7 +68,6 @@ static int prt__build_target(struct prt_app *app)
         int rc = tgt_server_add_lu(app->tgt, &lc, err, sizeof err);
         if (rc)
             return prt__fail(PRT_EXIT_USAGE, "--lun %s: %s", ls->spec, err[0] ? err : strerror(-rc));
-        prt_log(&app->log, PRT_LOG_INFO, "LUN %u: %s", i, ls->spec);
     }
     return 0;
 }
@@ -82,7 +81,6 @@ static int prt__bind_portals(struct prt_app *app, struct isc_portal *portals)
                              app->cfg.listen[i], rc == -EINVAL ? "not a valid address" : strerror(-rc));
         portals[i].addr = app->bound[i];
         portals[i].tpgt = (uint16_t)(i + 1);
-        prt_log(&app->log, PRT_LOG_INFO, "portal %s (tpgt %u)", app->bound[i], i + 1);
     }
     return 0;
 }
@@ -134,6 +132,12 @@ static int prt__run(struct prt_app *app)
     if ((rc = prt_app_tools_start(app)) != 0) /* control socket, event log, PR profiles (prt_control.c) */
         return rc;
     prt__print_ready(app);
+    /* Only now: a start-up failure must leave exactly one line on stderr (design.md), so nothing is logged
+     * before every step that can fail has succeeded. */
+    for (unsigned i = 0; i < app->cfg.n_luns; i++)
+        prt_log(&app->log, PRT_LOG_INFO, "LUN %u: %s", i, app->cfg.luns[i].spec ? app->cfg.luns[i].spec : "");
+    for (unsigned i = 0; i < app->cfg.n_listen; i++)
+        prt_log(&app->log, PRT_LOG_INFO, "portal %s (tpgt %u)", app->bound[i], i + 1);
     prt_log(&app->log, PRT_LOG_INFO, "ready: target %s, %u portal(s), %u LUN(s)", app->cfg.target,
             app->cfg.n_listen, app->cfg.n_luns);
     rc = net_run(app->net);

@@ -38,7 +38,7 @@ static void test_file_lun_data_survives_sigterm_and_restart(void **state)
     struct iscsi_context *a = itest_login(t.url[0], ITEST_INAME_A, ISCSI_HEADER_DIGEST_NONE, &lun);
     assert_non_null(a);
     static uint8_t out[8][65536];
-    static const uint32_t lbas[8] = { 0, 1, 777, 4096, 10000, 20000, 30000, LU_BYTES / 512 - 128 };
+    static const uint32_t lbas[8] = { 0, 200, 777, 4096, 10000, 20000, 30000, LU_BYTES / 512 - 128 };
     for (unsigned i = 0; i < 8; i++) {
         itest_pattern(out[i], sizeof out[i], lbas[i] + 1);
         struct scsi_task *task = iscsi_write10_sync(a, lun, lbas[i], out[i], sizeof out[i], 512, 0, 0, 0, 0, 0);

@@ -104,6 +104,40 @@ static pid_t itest__spawn(const char *const *args, bool add_listen, int *out_fd,
     return pid;
 }
 
+/* Every prtarget started and not yet stopped: a failed assertion longjmps out of the test, and a target left
+ * running would keep ctest waiting on the inherited output pipes until its timeout. */
+static pid_t itest__live[64];
+static bool itest__atexit_set;
+
+static void itest__kill_live(void)
+{
+    for (size_t i = 0; i < sizeof itest__live / sizeof itest__live[0]; i++) {
+        if (itest__live[i] > 0) {
+            kill(itest__live[i], SIGKILL);
+            waitpid(itest__live[i], NULL, 0);
+            itest__live[i] = 0;
+        }
+    }
+}
+
+static void itest__track(pid_t pid, bool add)
+{
+    if (!itest__atexit_set) {
+        atexit(itest__kill_live);
+        itest__atexit_set = true;
+    }
+    for (size_t i = 0; i < sizeof itest__live / sizeof itest__live[0]; i++) {
+        if (add && itest__live[i] == 0) {
+            itest__live[i] = pid;
+            return;
+        }
+        if (!add && itest__live[i] == pid) {
+            itest__live[i] = 0;
+            return;
+        }
+    }
+}
+
 int itest_start(struct itest_target *t, const char *const *args)
 {
     bool has_listen;
@@ -114,6 +148,7 @@ int itest_start(struct itest_target *t, const char *const *args)
         fprintf(stderr, "itest: cannot start %s\n", itest_prtarget_path());
         return -1;
     }
+    itest__track(t->pid, true);
     char line[1024];
     size_t have = 0;
     long deadline = itest__now_ms() + 20000;
@@ -194,6 +229,7 @@ int itest_stop(struct itest_target *t, int sig)
         return -1;
     kill(t->pid, sig);
     int rc = itest__wait(t->pid, 20000);
+    itest__track(t->pid, false);
     if (t->out_fd >= 0)
         close(t->out_fd);
     t->out_fd = -1;
