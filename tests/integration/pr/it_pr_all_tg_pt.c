@@ -108,6 +108,31 @@ static void test_register_and_ignore_existing_key_with_all_tg_pt_registers_every
     itest_logout(a1);
 }
 
+static void test_truncated_read_full_status_and_read_keys_report_the_full_additional_length(void **state)
+{
+    struct prit_target *pt = *state;
+    struct iscsi_context *a1 = prit_login(pt, 0, ITEST_INAME_A, 1);
+    assert_non_null(a1);
+    struct prit_sense s;
+    assert_int_equal(prit_prout_basic(a1, 0x00, 0, 0, KEY_A, PRIT_ALL_TG_PT, &s), SCSI_STATUS_GOOD);
+    uint8_t full[1024], cut[16];
+    uint32_t full_len, cut_len;
+    assert_int_equal(prit_prin(a1, 0x03, full, sizeof(full), &full_len), SCSI_STATUS_GOOD);
+    /* Two descriptors of 24 bytes plus a TransportID each. */
+    assert_true(full_len > 8 + 2 * 24);
+    assert_int_equal(prit_get32(full + 4), full_len - 8);
+    /* SPC-4 6.15.1: the allocation length cuts the transfer, never the ADDITIONAL LENGTH (LIO reports the
+     * truncated size here). */
+    assert_int_equal(prit_prin(a1, 0x03, cut, sizeof(cut), &cut_len), SCSI_STATUS_GOOD);
+    assert_int_equal(cut_len, sizeof(cut));
+    assert_int_equal(prit_get32(cut + 4), full_len - 8);
+    assert_memory_equal(cut, full, sizeof(cut));
+    assert_int_equal(prit_prin(a1, 0x00, cut, 8, &cut_len), SCSI_STATUS_GOOD);
+    assert_int_equal(cut_len, 8);
+    assert_int_equal(prit_get32(cut + 4), 16);
+    itest_logout(a1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +142,9 @@ int main(void)
                                         prit_setup, prit_teardown),
         cmocka_unit_test_setup_teardown(test_register_and_ignore_existing_key_with_all_tg_pt_registers_every_target_port,
                                         prit_setup, prit_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_truncated_read_full_status_and_read_keys_report_the_full_additional_length, prit_setup,
+            prit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
