@@ -159,6 +159,8 @@ enum tgt_exec_result tgt_pr_out(struct tgt_cmd *cmd)
     enum pr_status s = tgt__pr_out_decode(cmd->cdb, cmd->buf, cmd->dout_len, &req);
     if (s != PR_OK) {
         tgt_pr_status_to_sense(cmd, s, -1, -1);
+        /* The operator's event log records every PR OUT outcome (fault.c); the parameter list was not read. */
+        tgt__event_pr_out(cmd, NULL, s);
         return TGT_DONE;
     }
     struct pr_result res;
@@ -181,6 +183,7 @@ enum tgt_exec_result tgt_pr_out(struct tgt_cmd *cmd)
         }
     }
     tgt_pr_status_to_sense(cmd, s, res.field_byte, res.field_bit);
+    tgt__event_pr_out(cmd, &req, s);
     pr_result_free(&res);
     return TGT_DONE;
 }

@@ -476,6 +476,42 @@ static void test_preempt_and_abort_of_a_nexus_without_tasks_raises_no_commands_c
     assert_int_equal(run(f, f->a, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
 }
 
+/* Collects the PR OUT events of the operator's event sink (target/fault.c). */
+struct ev_log {
+    struct tgt_event ev[8];
+    int n;
+};
+
+static void ev_sink(void *ctx, const struct tgt_event *ev)
+{
+    struct ev_log *l = ctx;
+    if (ev->kind == TGT_EVENT_PR_OUT && l->n < 8)
+        l->ev[l->n++] = *ev;
+}
+
+static void test_every_pr_out_outcome_reaches_the_event_sink_once(void **state)
+{
+    struct fx *f = *state;
+    struct ev_log log = { .n = 0 };
+    tgt_server_set_event_sink(f->srv, ev_sink, &log);
+    prout(f, f->a, PR_OUT_REGISTER, 0, 0, 0x10, 0);
+    prout(f, f->b, PR_OUT_RESERVE, PR_TYPE_WE, 0x20, 0, 0);
+    /* A parameter list length error is decided before the list is read: the event has no keys. */
+    uint8_t cdb[10] = { 0x5f, PR_OUT_CLEAR, 0, 0, 0, 0, 0, 0, 23, 0 };
+    run(f, f->a, cdb, 10, 23, 23);
+    tgt_server_set_event_sink(f->srv, NULL, NULL);
+    assert_int_equal(log.n, 3);
+    assert_int_equal(log.ev[0].sa, PR_OUT_REGISTER);
+    assert_true(log.ev[0].sa_key == 0x10);
+    assert_int_equal(log.ev[0].pr_status, PR_OK);
+    assert_int_equal(log.ev[0].generation, 1);
+    assert_int_equal(log.ev[1].pr_status, PR_CONFLICT);
+    assert_int_equal(log.ev[1].status, TGT_STATUS_RESERVATION_CONFLICT);
+    assert_int_equal(log.ev[2].pr_status, PR_PARAM_LIST_LENGTH);
+    assert_int_equal(log.ev[2].asc, 0x1a);
+    assert_true(log.ev[2].key == 0);
+}
+
 static void test_release_of_registrants_only_raises_reservations_released_on_other_registrants(void **state)
 {
     struct fx *f = *state;
@@ -613,6 +649,7 @@ int main(void)
         T(test_preempt_and_abort_with_tas_ends_held_task_with_task_aborted_and_no_commands_cleared),
         T(test_preempt_and_abort_without_tas_ends_held_task_silently_and_raises_commands_cleared),
         T(test_preempt_and_abort_of_a_nexus_without_tasks_raises_no_commands_cleared),
+        T(test_every_pr_out_outcome_reaches_the_event_sink_once),
         T(test_release_of_registrants_only_raises_reservations_released_on_other_registrants),
         T(test_pr_in_truncated_by_allocation_length_keeps_full_additional_length),
         T(test_pr_in_report_capabilities_through_the_target),
