@@ -296,7 +296,9 @@ bool tgt__cdb_sa(const uint8_t *cdb, uint16_t *sa);
 #define TGT_MAX_CAW_BLOCKS 255u             /* MAXIMUM COMPARE AND WRITE LENGTH */
 #define TGT_MAX_UNMAP_BLOCKS 0x100000u      /* MAXIMUM UNMAP LBA COUNT */
 #define TGT_MAX_UNMAP_DESCS 256u            /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
-#define TGT_MAX_WS_BLOCKS 0x100000u         /* MAXIMUM WRITE SAME LENGTH */
+/* MAXIMUM WRITE SAME LENGTH: a WRITE SAME of a non-zero block writes every block, so one command is bounded to the
+ * work of the largest WRITE at 512-byte blocks (32 MiB). */
+#define TGT_MAX_WS_BLOCKS 0x10000u
 #define TGT_PHYS_BLOCK 4096u                /* the page size: granularity of unmapping on a mem LU */
 
 /* Unit attention removal of one condition (REPORT LUNS clears REPORTED LUNS DATA HAS CHANGED, SPC-4 6.33). */

@@ -528,8 +528,8 @@ static void test_write_same_zero_blocks_at_or_past_capacity_is_lba_out_of_range(
 
 static void test_write_same_zero_blocks_beyond_maximum_write_same_length_is_invalid_field(void **state)
 {
-    /* 2 GiB of 512-byte blocks: more than MAXIMUM WRITE SAME LENGTH from LBA 0 (memory is never touched). */
-    uint64_t nblocks = (2ull << 30) / 512;
+    /* 64 MiB of 512-byte blocks: more than MAXIMUM WRITE SAME LENGTH from LBA 0 (memory is never touched). */
+    uint64_t nblocks = (64ull << 20) / 512;
     struct fx *f = fx_new(nblocks * 512, 512, false);
     struct tgt_cmd c;
 
@@ -541,6 +541,8 @@ static void test_write_same_zero_blocks_beyond_maximum_write_same_length_is_inva
     fx_assert_field(&c, true, 10, 7);
     ws(f, &c, 0x41, 0, 0, 0, 512);
     fx_assert_field(&c, true, 7, 7);
+    ws(f, &c, 0x93, 0, 0, TGT_MAX_WS_BLOCKS + 1, 512);
+    fx_assert_field(&c, true, 10, 7);
     /* Exactly MAXIMUM WRITE SAME LENGTH blocks to the end: a zero block maps them without writing. */
     ws(f, &c, 0x93, 0, nblocks - TGT_MAX_WS_BLOCKS, 0, 512);
     assert_int_equal(c.status, TGT_STATUS_GOOD);
