@@ -540,8 +540,13 @@ int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, s
     }
     if (!cfg->config_file)
         return 0;
-    if ((rc = prt_config_load(cfg->config_file, &file, err, errlen)) != 0)
+    if ((rc = prt_config_load(cfg->config_file, &file, err, errlen)) != 0) {
+        /* design.md: the one line names the flag as well as the file, path and problem. */
+        char why[PRT_ERR_LEN];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "--config %s", why);
         return rc;
+    }
     /* docs/config.md: the file is the base; a flag on the command line wins. --listen and --lun replace the
      * file's lists as a whole, so that the numbering of portals and LUNs never mixes two sources. */
     if (!prt__flag_given(argc, argv, "--listen") && file.n_listen) {
