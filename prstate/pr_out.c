@@ -203,6 +203,7 @@ static enum pr_status pr_out_register(struct pr_state *st, uint32_t itn, const s
 
     struct pr_itn_list l = { 0 };
     enum pr_status s = PR_OK;
+    struct pr_name_list names = { 0 }; /* before the first goto: the exit path frees it */
     if (pr_list_add(&l, itn) != 0) {
         s = PR_NO_RESOURCES;
         goto out;
@@ -213,7 +214,6 @@ static enum pr_status pr_out_register(struct pr_state *st, uint32_t itn, const s
         goto out;
     }
     /* A TransportID is at least 24 bytes, which bounds how many device names the list can hold. */
-    struct pr_name_list names = { 0 };
     if (req->spec_i_pt) {
         names.v = calloc(req->tid_len / 24 + 1, sizeof(*names.v));
         if (!names.v) {
