@@ -93,19 +93,22 @@ static int prt__uint_param(json_t *v, uint64_t max, uint64_t *out)
     }
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
+        size_t n = strlen(s);
         char *end;
         int base = 10;
-        if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        /* "0x2a" and SCSI's own "2Ah" are hex; plain digits are decimal. */
+        if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
             base = 16;
-        if (!isxdigit((unsigned char)s[base == 16 ? 2 : 0]))
+            s += 2;
+        } else if (n > 1 && (s[n - 1] == 'h' || s[n - 1] == 'H')) {
+            base = 16;
+        }
+        if (!isxdigit((unsigned char)s[0]))
             return -EINVAL;
         errno = 0;
         unsigned long long u = strtoull(s, &end, base);
-        if (*end == 'h' || *end == 'H') { /* SCSI's own notation: 2Ah */
-            u = strtoull(s, &end, 16);
-            if (*end == 'h' || *end == 'H')
-                end++;
-        }
+        if (base == 16 && (*end == 'h' || *end == 'H') && end[1] == '\0')
+            end++;
         if (errno || *end != '\0')
             return -EINVAL;
         if (u > max)
@@ -873,7 +876,7 @@ char *prt_control_handle(struct prt_control *ctl, const char *line, size_t len, 
     char *text;
 
     *subscribe = 0;
-    req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!req) {
         char msg[200];
         snprintf(msg, sizeof msg, "parse error at column %d: %s", je.column, je.text);
