@@ -36,6 +36,11 @@ struct isc_server_cfg {
     uint32_t login_timeout_ms;           /* a connection not in full feature phase after this is dropped */
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
+    /* Addition: CHAP (RFC 7143 12.1.3). chap_user == NULL: logins use AuthMethod=None. Secrets are at least 12
+     * bytes (RFC 7143 9.2.1); chap_target_user/secret enable mutual CHAP (NULL: an initiator asking for it is
+     * refused). */
+    const char *chap_user, *chap_secret;
+    const char *chap_target_user, *chap_target_secret;
 };
 
 struct isc_iov {

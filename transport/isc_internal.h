@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "transport/isc.h"
+#include "transport/isc_chap.h"
 #include "transport/isc_keys.h"
 #include "transport/isc_pdu.h"
 #include "transport/isc_rx.h"
@@ -49,6 +50,8 @@ struct isc_server {
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
     struct isc_limits limits;
+    struct isc_chap_cfg chap_cfg;      /* strings owned by the server */
+    bool chap_on;                      /* CHAP required for every login */
     struct isc_conn *conns;            /* every live connection (doubly linked through conn->next/prev) */
     uint16_t next_tsih;
     bool shutting_down;
@@ -116,6 +119,8 @@ struct isc_conn {
     bool login_first_done;      /* the first login request was accepted (ISID/TSIH/names fixed) */
     bool login_sent_first_rsp;
     bool login_auth_done;
+    bool chap_selected;         /* AuthMethod=CHAP agreed; login_auth_done once isc_chap_step() says DONE */
+    struct isc_chap chap;
     uint32_t login_itt;
     struct isc_text login_acc;  /* request text accumulated across C-bit PDUs */
     struct isc_key_seen seen;

@@ -72,15 +72,25 @@ static void isc__login_reinstate(struct isc_conn *c)
 
 static int isc__login_auth(struct isc_conn *c, const char *val, struct isc_text *out, uint16_t *fail)
 {
-    /* RFC 7143 12.1: AuthMethod is a list; the target picks the first value it supports. Only None is
-     * configured on this target today. */
+    /* RFC 7143 12.1: AuthMethod is a list; the target picks the first value it accepts. With CHAP configured
+     * only CHAP is accepted; otherwise only None. */
+    const char *want = c->srv->chap_on ? "CHAP" : "None";
+    size_t wl = strlen(want);
     const char *p = val;
     while (*p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 4 && memcmp(p, "None", 4) == 0) {
-            c->login_auth_done = true;
-            return isc_text_add(out, "AuthMethod", "None");
+        if (n == wl && memcmp(p, want, wl) == 0) {
+            if (c->srv->chap_on) {
+                if (isc_chap_start(&c->chap, &c->srv->chap_cfg) < 0) {
+                    *fail = ISC_LS_TARGET_ERROR;
+                    return 0;
+                }
+                c->chap_selected = true;
+            } else {
+                c->login_auth_done = true;
+            }
+            return isc_text_add(out, "AuthMethod", want);
         }
         if (!e)
             break;
@@ -88,6 +98,54 @@ static int isc__login_auth(struct isc_conn *c, const char *val, struct isc_text 
     }
     *fail = ISC_LS_AUTH_FAILURE;
     return isc_text_add(out, "AuthMethod", "Reject");
+}
+
+#define ISC_CHAP_MAX_KV 8
+
+/* The CHAP_* pairs of one login request, handed to isc_chap_step() together (isc_chap.h). */
+struct isc_chap_pairs {
+    struct isc_kv kv[ISC_CHAP_MAX_KV];
+    unsigned n;
+};
+
+static void isc__chap_pairs_free(struct isc_chap_pairs *cp)
+{
+    for (unsigned i = 0; i < cp->n; i++) {
+        free((char *)cp->kv[i].key);
+        free((char *)cp->kv[i].value);
+    }
+    cp->n = 0;
+}
+
+static uint16_t isc__chap_pairs_add(struct isc_chap_pairs *cp, const char *key, const char *val)
+{
+    if (cp->n == ISC_CHAP_MAX_KV)
+        return ISC_LS_INITIATOR_ERROR;
+    char *k = strdup(key), *v = strdup(val);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return ISC_LS_OUT_OF_RESOURCES;
+    }
+    cp->kv[cp->n++] = (struct isc_kv){k, v};
+    return 0;
+}
+
+static uint16_t isc__chap_run(struct isc_conn *c, struct isc_chap_pairs *cp, struct isc_text *out)
+{
+    switch (isc_chap_step(&c->chap, cp->kv, cp->n, out)) {
+    case ISC_CHAP_CONTINUE:
+        return 0;
+    case ISC_CHAP_DONE:
+        c->login_auth_done = true;
+        return 0;
+    case ISC_CHAP_AUTH_FAIL:
+        return ISC_LS_AUTH_FAILURE;
+    case ISC_CHAP_PROTO_ERROR:
+        return ISC_LS_INITIATOR_ERROR;
+    default:
+        return ISC_LS_TARGET_ERROR;
+    }
 }
 
 /* Walk the accumulated request text, answering keys into out. Returns 0 or a login status. */
@@ -101,6 +159,7 @@ static uint16_t isc__login_keys(struct isc_conn *c, struct isc_login_req *rq, st
     if (!val)
         return ISC_LS_OUT_OF_RESOURCES;
     uint16_t fail = 0;
+    struct isc_chap_pairs chap = {.n = 0};
     isc_text_iter_init(&it, (const uint8_t *)c->login_acc.buf, c->login_acc.len);
     for (;;) {
         int r = isc_text_next(&it, key, sizeof(key), val, vcap);
@@ -152,9 +211,14 @@ static uint16_t isc__login_keys(struct isc_conn *c, struct isc_login_req *rq, st
             if (fail)
                 break;
         } else if (strncmp(key, "CHAP_", 5) == 0) {
-            /* No CHAP secret is configured: an initiator that insists on CHAP cannot be authenticated. */
-            fail = ISC_LS_AUTH_FAILURE;
-            break;
+            /* RFC 7143 12.1.3: CHAP keys follow an agreed AuthMethod=CHAP, in the security stage only. */
+            if (!c->chap_selected || c->login_auth_done || c->login_csg != 0) {
+                fail = c->srv->chap_on ? ISC_LS_INITIATOR_ERROR : ISC_LS_AUTH_FAILURE;
+                break;
+            }
+            fail = isc__chap_pairs_add(&chap, key, val);
+            if (fail)
+                break;
         } else if (strcmp(key, "TargetAlias") == 0 || strcmp(key, "TargetAddress") == 0 ||
                    strcmp(key, "TargetPortalGroupTag") == 0 || strcmp(key, "SendTargets") == 0) {
             /* Target-declared keys, and SendTargets outside a Text Request, are not the initiator's to send
@@ -173,6 +237,9 @@ static uint16_t isc__login_keys(struct isc_conn *c, struct isc_login_req *rq, st
         }
     }
     free(val);
+    if (!fail && chap.n)
+        fail = isc__chap_run(c, &chap, out);
+    isc__chap_pairs_free(&chap);
     return fail;
 }
 
@@ -327,11 +394,22 @@ int isc__login_pdu(struct isc_conn *c, const struct isc_pdu *pdu)
         fail = ISC_LS_INITIATOR_ERROR;
     }
     if (!fail && csg == 0 && transit && !c->login_auth_done) {
-        /* RFC 7143 6.3 / 12: leaving the security stage requires an agreed AuthMethod. */
-        fail = ISC_LS_AUTH_FAILURE;
+        if (c->chap_selected) {
+            /* RFC 7143 6.2 / 12.1.3: the CHAP exchange is not finished; the target answers without T and the
+             * initiator continues in the security stage. */
+            transit = false;
+        } else {
+            /* RFC 7143 6.3 / 12: leaving the security stage requires an agreed AuthMethod. */
+            fail = ISC_LS_AUTH_FAILURE;
+        }
     }
-    if (!fail && csg == 1)
-        c->login_auth_done = true; /* skipping the security stage means AuthMethod=None (RFC 7143 6.3) */
+    if (!fail && csg == 1 && !c->login_auth_done) {
+        /* RFC 7143 6.3: skipping the security stage means AuthMethod=None, which a CHAP target refuses. */
+        if (c->srv->chap_on)
+            fail = ISC_LS_AUTH_FAILURE;
+        else
+            c->login_auth_done = true;
+    }
     if (!fail && transit && nsg == 3)
         fail = isc__login_to_ffp(c, &out);
     if (fail) {

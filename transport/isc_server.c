@@ -55,6 +55,24 @@ struct isc_server *isc_server_new(const struct isc_server_cfg *cfg, char *err, s
     }
     if (!srv->target_name || (cfg->target_alias && !srv->target_alias))
         goto nomem;
+    if (cfg->chap_user || cfg->chap_secret || cfg->chap_target_user || cfg->chap_target_secret) {
+        srv->chap_cfg.user = isc__strdup(cfg->chap_user);
+        srv->chap_cfg.secret = isc__strdup(cfg->chap_secret);
+        srv->chap_cfg.target_user = isc__strdup(cfg->chap_target_user);
+        srv->chap_cfg.target_secret = isc__strdup(cfg->chap_target_secret);
+        if ((cfg->chap_user && !srv->chap_cfg.user) || (cfg->chap_secret && !srv->chap_cfg.secret) ||
+            (cfg->chap_target_user && !srv->chap_cfg.target_user) ||
+            (cfg->chap_target_secret && !srv->chap_cfg.target_secret))
+            goto nomem;
+        /* RFC 7143 9.2.1: secrets of at least 96 bits, and different secrets for the two directions. */
+        if (isc_chap_cfg_check(&srv->chap_cfg) < 0) {
+            snprintf(err, errlen, "iscsi: CHAP needs a user and a secret of at least %d bytes (and a different "
+                                  "target secret for mutual CHAP)", ISC_CHAP_MIN_SECRET);
+            isc_server_free(srv);
+            return NULL;
+        }
+        srv->chap_on = true;
+    }
     return srv;
 nomem:
     snprintf(err, errlen, "iscsi: out of memory");
@@ -76,6 +94,10 @@ void isc_server_free(struct isc_server *srv)
             free(b);
         }
     }
+    free((char *)srv->chap_cfg.user);
+    free((char *)srv->chap_cfg.secret);
+    free((char *)srv->chap_cfg.target_user);
+    free((char *)srv->chap_cfg.target_secret);
     free(srv->target_name);
     free(srv->target_alias);
     free(srv);

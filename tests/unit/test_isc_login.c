@@ -4,6 +4,7 @@
  * (TPGT 2); the connection under test arrived on TPGT 1. Every test runs with whole-PDU, byte-by-byte and random
  * feeding. */
 #include "isc_harness.h"
+#include "transport/isc_chap.h"
 
 static void send_login(struct h *h, uint8_t flags, const uint8_t *txt, uint32_t n)
 {
@@ -337,6 +338,156 @@ static void test_login_digest_list_gets_first_value_we_support(void **state)
     assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
 }
 
+#define CHAP_USER "alice"
+#define CHAP_SECRET "0123456789abcdef"
+
+/* A second server on the same target that requires CHAP, and a connection to it driven like h. */
+static struct h *chap_fixture(struct h *h, struct isc_server **srv)
+{
+    char err[256];
+    struct isc_server_cfg ic = {
+        .target_name = H_TARGET, .tgt = h->tgt, .portals = h->portals, .n_portals = h->n_portals,
+        .now_ms = h_now, .now_ctx = h, .chap_user = CHAP_USER, .chap_secret = CHAP_SECRET,
+    };
+    *srv = isc_server_new(&ic, err, sizeof(err));
+    assert_non_null(*srv);
+    struct h *h2 = calloc(1, sizeof(*h2));
+    assert_non_null(h2);
+    h2->mode = h->mode;
+    h2->seed = 99;
+    h2->tgt = h->tgt;
+    h2->srv = *srv;
+    h2->tpgt = 1;
+    h2->itt = 0x10;
+    memcpy(h2->isid, "\x80\x00\x00\x00\x00\x07", 6);
+    h2->c = isc_conn_new(*srv, 1, "127.0.0.1:3260", "127.0.0.1:50010", &h_ops, h2);
+    assert_non_null(h2->c);
+    return h2;
+}
+
+static void chap_fixture_free(struct h *h2, struct isc_server *srv)
+{
+    h_release(h2);
+    free(h2->out);
+    free(h2);
+    isc_server_free(srv);
+}
+
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch - 'A' + 10;
+}
+
+/* From the target's CHAP_I/CHAP_C, the CHAP_R an initiator with `secret` answers (RFC 1994 4.1). */
+static void chap_answer(const struct h_pdu *p, const char *secret, char *out, size_t cap)
+{
+    unsigned id = 1000;
+    uint8_t chal[64];
+    size_t clen = 0;
+    for (uint32_t i = 0; i < p->len;) {
+        const char *kv = (const char *)p->data + i;
+        if (strncmp(kv, "CHAP_I=", 7) == 0)
+            id = (unsigned)atoi(kv + 7);
+        if (strncmp(kv, "CHAP_C=0x", 9) == 0)
+            for (const char *x = kv + 9; x[0] && x[1] && clen < sizeof(chal); x += 2)
+                chal[clen++] = (uint8_t)(hexval(x[0]) << 4 | hexval(x[1]));
+        i += (uint32_t)strlen(kv) + 1;
+    }
+    assert_true(id < 256);
+    assert_true(clen > 0);
+    struct isc_md5 m;
+    uint8_t idb = (uint8_t)id, d[ISC_MD5_LEN];
+    isc_md5_init(&m);
+    isc_md5_update(&m, &idb, 1);
+    isc_md5_update(&m, secret, strlen(secret));
+    isc_md5_update(&m, chal, clen);
+    isc_md5_final(&m, d);
+    size_t o = (size_t)snprintf(out, cap, "CHAP_R=0x");
+    for (int i = 0; i < ISC_MD5_LEN; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%02x", d[i]);
+}
+
+static uint16_t chap_login(struct h *h2, const char *secret, struct h_pdu *last)
+{
+    uint8_t txt[512];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET,
+                      "AuthMethod=None,CHAP", NULL);
+    assert_int_equal(login_once(h2, 0x80 | 0x01, txt, n, &p), 0);
+    /* RFC 7143 12.1: the target picks CHAP from the list and does not transit before CHAP is done. */
+    assert_true(h_has_kv(&p, "AuthMethod=CHAP"));
+    assert_int_equal(p.bhs[1] & 0x80, 0);
+    h_pdu_free(&p);
+    n = h_kv(txt, sizeof(txt), "CHAP_A=7,5", NULL);
+    assert_int_equal(login_once(h2, 0x80 | 0x01, txt, n, &p), 0);
+    assert_true(h_has_kv(&p, "CHAP_A=5"));
+    assert_int_equal(p.bhs[1] & 0x80, 0);
+    char r[64];
+    chap_answer(&p, secret, r, sizeof(r));
+    h_pdu_free(&p);
+    n = h_kv(txt, sizeof(txt), "CHAP_N=" CHAP_USER, r, NULL);
+    return login_once(h2, 0x80 | 0x01, txt, n, last);
+}
+
+static void test_login_chap_with_right_secret_authenticates_and_transits(void **state)
+{
+    struct h *h = *state;
+    struct isc_server *srv;
+    struct h *h2 = chap_fixture(h, &srv);
+    struct h_pdu p;
+    assert_int_equal(chap_login(h2, CHAP_SECRET, &p), 0);
+    assert_int_equal(p.bhs[1] & 0x80, 0x80);
+    h_pdu_free(&p);
+    uint8_t txt[64];
+    uint32_t n = h_kv(txt, sizeof(txt), "HeaderDigest=None", NULL);
+    assert_int_equal(login_once(h2, 0x80 | (1 << 2) | 3, txt, n, &p), 0);
+    assert_int_not_equal(prt_get_be16(p.bhs + 14), 0);
+    h_pdu_free(&p);
+    assert_false(h2->closed);
+    chap_fixture_free(h2, srv);
+}
+
+static void test_login_chap_with_wrong_secret_fails_authentication(void **state)
+{
+    struct h *h = *state;
+    struct isc_server *srv;
+    struct h *h2 = chap_fixture(h, &srv);
+    struct h_pdu p;
+    assert_int_equal(chap_login(h2, "not-the-secret-at-all", &p), 0x0201);
+    h_pdu_free(&p);
+    assert_true(h2->closed);
+    chap_fixture_free(h2, srv);
+}
+
+static void test_login_chap_target_refuses_none_and_skipped_security_stage(void **state)
+{
+    struct h *h = *state;
+    struct isc_server *srv;
+    struct h *h2 = chap_fixture(h, &srv);
+    uint8_t txt[256];
+    struct h_pdu p;
+    uint32_t n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, "AuthMethod=None",
+                      NULL);
+    assert_int_equal(login_once(h2, 0x80 | 0x01, txt, n, &p), 0x0201);
+    assert_true(h_has_kv(&p, "AuthMethod=Reject") || p.len == 0);
+    h_pdu_free(&p);
+    chap_fixture_free(h2, srv);
+    h2 = chap_fixture(h, &srv);
+    n = h_kv(txt, sizeof(txt), "InitiatorName=" H_INITIATOR, "TargetName=" H_TARGET, NULL);
+    assert_int_equal(login_once(h2, 0x80 | (1 << 2) | 3, txt, n, &p), 0x0201);
+    h_pdu_free(&p);
+    chap_fixture_free(h2, srv);
+}
+
+static void test_server_with_short_chap_secret_is_refused(void **state)
+{
+    struct h *h = *state;
+    char err[256] = "";
+    struct isc_server_cfg ic = {.target_name = H_TARGET, .tgt = h->tgt, .chap_user = "u", .chap_secret = "short"};
+    assert_null(isc_server_new(&ic, err, sizeof(err)));
+    assert_non_null(strstr(err, "CHAP"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +511,10 @@ int main(void)
         H_TEST(test_login_discovery_session_needs_no_target_name),
         H_TEST(test_login_same_name_and_isid_reinstates_and_closes_old_session),
         H_TEST(test_login_while_shutting_down_fails_service_unavailable),
+        H_TEST(test_login_chap_with_right_secret_authenticates_and_transits),
+        H_TEST(test_login_chap_with_wrong_secret_fails_authentication),
+        H_TEST(test_login_chap_target_refuses_none_and_skipped_security_stage),
+        cmocka_unit_test_setup_teardown(test_server_with_short_chap_secret_is_refused, h_setup_whole, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
