@@ -116,7 +116,7 @@ static void test_truncated_read_full_status_and_read_keys_report_the_full_additi
     struct prit_sense s;
     assert_int_equal(prit_prout_basic(a1, 0x00, 0, 0, KEY_A, PRIT_ALL_TG_PT, &s), SCSI_STATUS_GOOD);
     uint8_t full[1024], cut[16];
-    uint32_t full_len, cut_len;
+    uint32_t full_len = 0, cut_len = 0;
     assert_int_equal(prit_prin(a1, 0x03, full, sizeof(full), &full_len), SCSI_STATUS_GOOD);
     /* Two descriptors of 24 bytes plus a TransportID each. */
     assert_true(full_len > 8 + 2 * 24);
