@@ -1094,6 +1094,15 @@ int prt_app_tools_start(struct prt_app *app)
             return PRT_EXIT_USAGE;
         }
     }
+    /* The configured NAA designator travels in tgt_lu_cfg.naa; say so if the target layer did not take it, rather
+     * than let INQUIRY report an identity the operator did not ask for without a word. */
+    for (unsigned i = 0; i < app->cfg.n_luns; i++) {
+        struct tgt_lu_info li;
+        if (app->cfg.luns[i].has_naa && tgt_server_lu_info(app->tgt, i, &li) == 0 &&
+            memcmp(li.naa, app->cfg.luns[i].naa, sizeof li.naa) != 0)
+            prt_log(&app->log, PRT_LOG_WARN, "LUN %u: identity.naa from the config file is not applied by the target "
+                                             "layer; VPD 83h reports its derived NAA", i);
+    }
     for (unsigned i = 0; i < app->cfg.n_listen && i < PRT_MAX_PORTALS; i++)
         portals[i] = app->bound[i];
     env.portals = portals;
