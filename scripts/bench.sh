@@ -70,13 +70,13 @@ prt_mem_url="$(sed -n 's/^prtarget: ready //p' "$work/ready" | sed -n 2p)"
 # The mem LU reads holes as zeros without touching memory; write it once so both paths move real pages.
 iscsi-perf -m 8 -b 256 -t 3 -n "$prt_mem_url" >/dev/null 2>&1 || true
 
-# One iscsi-perf run; prints its final IOPS figure (iscsi-perf prints a summary line with "IOPS").
+# One iscsi-perf run; prints its final "iops average N" figure.
 perf() {
     local url="$1"; shift
     local out
     out="$(timeout -k 5 $((secs + 30)) iscsi-perf -i iqn.2026-11.org.prtarget.bench:init -t "$secs" "$@" "$url" 2>&1)"
     echo "$out" >>"$work/perf.log"
-    echo "$out" | tr '\r' '\n' | grep -oE '[0-9]+(\.[0-9]+)? IOPS' | tail -1 | awk '{ print $1 }'
+    echo "$out" | tr '\r' '\n' | grep -oE 'iops average [0-9]+' | tail -1 | awk '{ print $3 }'
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -74,19 +74,22 @@ run_build() {
     return 0
 }
 
-mkdir -p "$root/build" "$root/build-asan"
+# PRT_BUILD_DIR / PRT_ASAN_BUILD_DIR let a developer run the whole suite without touching build/ (CI's).
+plain_dir="${PRT_BUILD_DIR:-$root/build}"
+asan_dir="${PRT_ASAN_BUILD_DIR:-$root/build-asan}"
+mkdir -p "$plain_dir" "$asan_dir"
 start=$(date +%s)
 echo "== house-rule checks"
 if "$root/scripts/check.sh"; then passed=$((passed + 1)); else step_fail "check.sh"; fi
-run_build "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_build "$plain_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 plain_ok=$?
 if [ $do_asan -eq 1 ]; then
-    run_build "$root/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRT_SANITIZE=address,undefined
+    run_build "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRT_SANITIZE=address,undefined
 fi
 if [ $do_conf -eq 1 ]; then
-    if [ $plain_ok -eq 0 ] && [ -x "$root/build/app/prtarget" ]; then
-        echo "== conformance (iscsi-test-cu) on build/"
-        if PRTARGET="$root/build/app/prtarget" "$root/scripts/conformance.sh"; then
+    if [ $plain_ok -eq 0 ] && [ -x "$plain_dir/app/prtarget" ]; then
+        echo "== conformance (iscsi-test-cu) on $(basename "$plain_dir")/"
+        if PRTARGET="$plain_dir/app/prtarget" "$root/scripts/conformance.sh"; then
             passed=$((passed + 1))
         else
             step_fail "conformance.sh (regression or stale tests/conformance/expected.txt)"
