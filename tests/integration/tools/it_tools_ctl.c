@@ -282,6 +282,22 @@ static void test_prtargetctl_usage_errors_are_one_line_and_exit_2_and_no_daemon_
     assert_int_equal(tu_lines(err), 1);
 }
 
+/* `events --json` prints one JSON object per line (for jq and tail -f alike); gather them into an array. */
+static json_t *events_json(const char *sock)
+{
+    static char out[1 << 20];
+    char err[1024];
+    if (tu_ctl(sock, out, sizeof out, err, sizeof err, "--json", "events", NULL) != 0)
+        return NULL;
+    json_t *a = json_array();
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *e = json_loads(line, 0, NULL);
+        assert_non_null(e);
+        json_array_append_new(a, e);
+    }
+    return a;
+}
+
 static bool has_event(json_t *evs, const char *event, const char *what_key, const char *what)
 {
     for (size_t i = 0; i < json_array_size(evs); i++) {
@@ -306,7 +322,7 @@ static void test_events_log_every_pr_out_outcome_and_unit_attention(void **state
                      SCSI_STATUS_RESERVATION_CONFLICT);
     assert_int_equal(tu_pr_out(a, 0, SCSI_PERSISTENT_RESERVE_CLEAR, 0, 0x10, 0, false, NULL), SCSI_STATUS_GOOD);
 
-    json_t *evs = tu_ctl_json(d->sock, "events", NULL);
+    json_t *evs = events_json(d->sock);
     assert_non_null(evs);
     assert_true(has_event(evs, "pr_out", "service_action", "REGISTER"));
     assert_true(has_event(evs, "pr_out", "result", "conflict"));
