@@ -83,6 +83,29 @@ static void test_unmap_returns_whole_pages_and_zeroes_partial_ones(void **state)
     tgt_server_free(srv);
 }
 
+static void test_zero_maps_unwritten_pages_without_committing_them_and_clears_written_ones(void **state)
+{
+    int rc;
+    struct tgt_server *srv = mem_server(16u << 20, 512, &rc);
+    struct tgt_lu *lu = tgt_server_lu(srv, 0);
+    uint8_t data[4096];
+    bool mapped;
+    uint64_t run;
+
+    (void)state;
+    memset(data, 0xa5, sizeof(data));
+    assert_int_equal(lu->ops->write(lu, data, 8192, sizeof(data)), 0);
+    /* Bytes 512..16 MiB: page 2 was written, every other page never was. */
+    assert_int_equal(lu->ops->zero(lu, 512, (16u << 20) - 512), 0);
+    assert_int_equal(resident_pages(lu->mem, lu->mem_len), 1);
+    assert_int_equal(lu->ops->lba_status(lu, 0, &mapped, &run), 0);
+    assert_true(mapped);
+    assert_true(run == 16u << 20);
+    for (size_t i = 0; i < sizeof(data); i++)
+        assert_int_equal(lu->mem[8192 + i], 0);
+    tgt_server_free(srv);
+}
+
 static void test_reads_point_into_the_mapping(void **state)
 {
     int rc;
@@ -116,6 +139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_is_committed_only_where_written),
         cmocka_unit_test(test_unmap_returns_whole_pages_and_zeroes_partial_ones),
+        cmocka_unit_test(test_zero_maps_unwritten_pages_without_committing_them_and_clears_written_ones),
         cmocka_unit_test(test_reads_point_into_the_mapping),
         cmocka_unit_test(test_size_is_rounded_down_to_whole_blocks_and_must_hold_one),
     };
