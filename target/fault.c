@@ -270,13 +270,10 @@ static void fault__power_cycle_lu(struct tgt_lu *lu)
         tgt__task_abort(c, false);
         c = next;
     }
-    /* SPC-4 5.13.2 (and 5.13.11.2.4 on APTPL): registrations and the persistent reservation survive a power
-     * loss only when Activate Persist Through Power Loss was in effect; an SPC-2 reservation never does
-     * (SPC-2 5.5.1). */
-    if (pr_state_aptpl(lu->pr))
-        pr_state_lu_reset(lu->pr);
-    else
-        pr_state_reset(lu->pr);
+    /* SPC-4 5.13.4: registrations and the persistent reservation survive a power loss only when Activate
+     * Persist Through Power Loss was in effect; an SPC-2 reservation never does (SPC-2 5.5.1); PRgeneration
+     * restarts at zero (SPC-4 6.15.2). prstate applies all three. */
+    pr_state_power_on(lu->pr);
     /* SAM-5 6.3.1: mode parameters return to their saved values, which here are the defaults. */
     tgt__mode_defaults(&lu->mode);
     /* SPC-4 6.13: a power on ends every PREVENT MEDIUM REMOVAL (media.c). */
