@@ -257,6 +257,15 @@ static void test_bad_rpc_requests_get_their_jsonrpc_error_and_the_daemon_keeps_s
         assert_true(json_is_string(json_object_get(e, "message")));
         json_decref(r);
     }
+    /* The same through prtargetctl: one line on stderr, exit 1, and the daemon answers the next request. */
+    char out[8192], err[1024];
+    assert_int_equal(tu_ctl(d->sock, out, sizeof out, err, sizeof err, "call", "reboot", NULL), 1);
+    assert_int_equal(tu_lines(err), 1);
+    assert_non_null(strstr(err, "reboot"));
+    assert_int_equal(tu_ctl(d->sock, out, sizeof out, err, sizeof err, "call", "pr.show", "{\"lun\":\"x\"}", NULL), 1);
+    assert_int_equal(tu_lines(err), 1);
+    assert_int_equal(tu_ctl(d->sock, out, sizeof out, err, sizeof err, "call", "methods", NULL), 0);
+    assert_non_null(strstr(out, "fault.power_loss"));
     char resp[8192];
     assert_int_equal(tu_rpc_raw(d->sock, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"status\"}", resp, sizeof resp), 0);
     assert_non_null(strstr(resp, "\"result\""));
