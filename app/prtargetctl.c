@@ -127,10 +127,27 @@ static int prt_ctl_lun(const char *s, json_t *params)
     return 0;
 }
 
+/* Connect on the first request, so that a bad command line is reported as such even with no daemon running. */
+static int prt_ctl_ensure_connected(struct prt_ctl *ctl)
+{
+    if (ctl->conn.fd >= 0)
+        return 0;
+    int rc = prt_ctl_connect(&ctl->conn, ctl->socket);
+    if (rc)
+        return prt_ctl_fail(PRT_CTL_EXIT_CONNECT, "%s: %s (is prtarget running with --control %s?)", ctl->socket,
+                            strerror(-rc), ctl->socket);
+    return 0;
+}
+
 static int prt_ctl_call(struct prt_ctl *ctl, const char *method, json_t *params, json_t **result)
 {
     char err[512];
-    int rc = prt_ctl_call_raw(&ctl->conn, method, params, result, NULL, err, sizeof err);
+    int rc = prt_ctl_ensure_connected(ctl);
+    if (rc) {
+        json_decref(params);
+        return rc;
+    }
+    rc = prt_ctl_call_raw(&ctl->conn, method, params, result, NULL, err, sizeof err);
     json_decref(params);
     if (rc == -EREMOTEIO)
         return prt_ctl_fail(PRT_CTL_EXIT_FAILED, "%s", err);
@@ -660,7 +677,7 @@ static const char *prt_ctl_default_socket(char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-    struct prt_ctl ctl = { .socket = NULL };
+    struct prt_ctl ctl = { .socket = NULL, .conn = { .fd = -1 } };
     char defbuf[256];
     int i;
 
@@ -711,10 +728,7 @@ int main(int argc, char **argv)
 
     if (!ctl.socket)
         ctl.socket = prt_ctl_default_socket(defbuf, sizeof defbuf);
-    int rc = prt_ctl_connect(&ctl.conn, ctl.socket);
-    if (rc)
-        return prt_ctl_fail(PRT_CTL_EXIT_CONNECT, "%s: %s (is prtarget running with --control %s?)", ctl.socket,
-                            strerror(-rc), ctl.socket);
+    int rc;
     /* A follower that is piped into `head` must end quietly when the pipe closes. */
     signal(SIGPIPE, SIG_DFL);
 
