@@ -11,8 +11,8 @@
 
 static const char prt__usage[] =
     "usage: prtarget [--config FILE] [--listen HOST:PORT]... [--target IQN] [--lun SPEC]...\n"
-    "                [--state-dir DIR] [--control PATH] [--log-level error|warn|info|debug]\n"
-    "                [--log-format text|json] [--help] [--version]\n"
+    "                [--state-dir DIR] [--control PATH] [--event-log FILE] [--pr-profile NAME]\n"
+    "                [--log-level error|warn|info|debug] [--log-format text|json] [--help] [--version]\n"
     "\n"
     "A user-space iSCSI target with SPC-4 persistent reservations.\n"
     "\n"
