@@ -172,7 +172,7 @@ static int prt__cfg_lun(struct prt_cfg_ctx *c, json_t *lo, const char *base, con
                         struct prt_lun_spec *lun)
 {
     static const char *const keys[] = { "backend", "path", "size", "block_size", "read_only", "removable",
-                                        "identity", "pr", NULL };
+                                        "sanitize", "identity", "pr", NULL };
     static const char *const id_keys[] = { "vendor", "product", "serial", "naa", NULL };
     static const char *const pr_keys[] = { "profile", NULL };
     const char *backend = NULL, *path = NULL;
@@ -234,7 +234,8 @@ static int prt__cfg_lun(struct prt_cfg_ctx *c, json_t *lo, const char *base, con
                             (unsigned)lun->block_size);
     }
     if ((rc = prt__cfg_bool(c, lo, base, "read_only", &lun->read_only)) != 0 ||
-        (rc = prt__cfg_bool(c, lo, base, "removable", &lun->removable)) != 0)
+        (rc = prt__cfg_bool(c, lo, base, "removable", &lun->removable)) != 0 ||
+        (rc = prt__cfg_bool(c, lo, base, "sanitize", &lun->sanitize)) != 0)
         return rc;
 
     if ((v = json_object_get(lo, "identity")) != NULL) {
