@@ -106,6 +106,17 @@ bool tgt__ua_pop(struct tgt_lu *lu, uint32_t itn, uint8_t *asc, uint8_t *ascq)
     *ascq = q->e[best].ascq;
     memmove(&q->e[best], &q->e[best + 1], (q->n - best - 1) * sizeof(q->e[0]));
     q->n--;
+    /* SAM-5 5.14: POWER ON, RESET, OR BUS DEVICE RESET OCCURRED is the generic form of every 29h condition
+     * (SAM-5 6.3 lets each reset event be reported with it), so once it is reported the more specific ones of
+     * this nexus tell the initiator nothing new and are cleared with it. */
+    if (*asc == 0x29 && *ascq == 0x00) {
+        unsigned k = 0;
+
+        for (unsigned i = 0; i < q->n; i++)
+            if (q->e[i].asc != 0x29)
+                q->e[k++] = q->e[i];
+        q->n = (uint8_t)k;
+    }
     return true;
 }
 

@@ -180,11 +180,61 @@ static void test_resets_are_reported_before_parameter_changes(void **state)
     tgt_ua_raise(lu, a, 0x3f, 0x0e);
     tgt_ua_raise(lu, a, 0x2a, 0x01);
     tgt_ua_raise(lu, a, 0x29, 0x07);
-    tgt_ua_raise(lu, a, 0x29, 0x00);
-    expect_pop(lu, a, 0x29, 0x00);
+    tgt_ua_raise(lu, a, 0x29, 0x03);
+    expect_pop(lu, a, 0x29, 0x03);
     expect_pop(lu, a, 0x29, 0x07);
     expect_pop(lu, a, 0x2a, 0x01);
     expect_pop(lu, a, 0x3f, 0x0e);
+}
+
+static void test_reporting_power_on_reset_clears_the_other_reset_conditions_of_that_nexus(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint32_t a = tgt_nexus_id(f->a), b = tgt_nexus_id(f->b);
+    uint8_t x, y;
+
+    tgt_ua_raise(lu, a, 0x29, 0x02);
+    tgt_ua_raise(lu, a, 0x2a, 0x01);
+    tgt_ua_raise(lu, a, 0x29, 0x07);
+    tgt_ua_raise(lu, a, 0x29, 0x00);
+    tgt_ua_raise(lu, b, 0x29, 0x02);
+    expect_pop(lu, a, 0x29, 0x00);
+    expect_pop(lu, a, 0x2a, 0x01);
+    assert_false(tgt__ua_pop(lu, a, &x, &y));
+    /* Another nexus keeps its own reset condition. */
+    expect_pop(lu, b, 0x29, 0x02);
+}
+
+static void test_relogin_after_a_reset_reports_the_reset_then_the_nexus_loss_and_a_new_nexus_only_power_on(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_cmd c;
+    const uint8_t tur[6] = { 0 };
+    static const uint8_t isid_c[6] = { 0x00, 0x02, 0x3d, 0x00, 0x00, 0x03 };
+    struct tgt_nexus *nc, *nd;
+
+    /* Nexus C exists (logged in once, then out) when a LUN reset raises 29h/03h for it; its next login adds
+     * I_T NEXUS LOSS. A brand-new nexus D only ever sees POWER ON. */
+    nc = tgt_nexus_login(f->srv, "iqn.2026-11.test:c", isid_c, 1);
+    assert_non_null(nc);
+    fx_run(f, &c, nc, 0, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x29, 0x00);
+    tgt_nexus_logout(nc);
+    assert_int_equal(tgt_tmf(f->srv, f->a, TGT_TMF_LUN_RESET, 0, NULL), TGT_TMF_COMPLETE);
+    assert_ptr_equal(tgt_nexus_login(f->srv, "iqn.2026-11.test:c", isid_c, 1), nc);
+    fx_run(f, &c, nc, 0, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x29, 0x03);
+    fx_run(f, &c, nc, 0, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x29, 0x07);
+    fx_run(f, &c, nc, 0, tur, 6, 0, 0);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    nd = tgt_nexus_login(f->srv, "iqn.2026-11.test:d", isid_c, 1);
+    assert_non_null(nd);
+    fx_run(f, &c, nd, 0, tur, 6, 0, 0);
+    fx_assert_sense(&c, TGT_SK_UNIT_ATTENTION, 0x29, 0x00);
+    fx_run(f, &c, nd, 0, tur, 6, 0, 0);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
 }
 
 static void test_conditions_of_equal_rank_come_out_in_arrival_order(void **state)
@@ -299,6 +349,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_duplicate_conditions_are_merged),
         T(test_resets_are_reported_before_parameter_changes),
+        T(test_reporting_power_on_reset_clears_the_other_reset_conditions_of_that_nexus),
+        T(test_relogin_after_a_reset_reports_the_reset_then_the_nexus_loss_and_a_new_nexus_only_power_on),
         T(test_conditions_of_equal_rank_come_out_in_arrival_order),
         T(test_full_queue_makes_room_only_for_a_more_important_condition),
         T(test_queues_are_per_nexus),
