@@ -314,9 +314,18 @@ void prb_compare_print(FILE *out, const struct prb_compare *c)
     fputc('\n', out);
     side_line(out, "A", &c->a, c->rounds);
     side_line(out, "B", &c->b, c->rounds);
-    /* Throughput ratios above 1 favour A; latency ratios below 1 favour A. */
-    fprintf(out, "A/B: IOPS %.2f MB/s %.2f lat mean %.2f p50 %.2f p99 %.2f p99.9 %.2f\n", c->ratio_iops,
-            c->ratio_mbps, c->ratio_mean, c->ratio_p50, c->ratio_p99, c->ratio_p999);
+    /* Throughput ratios above 1 favour A; latency ratios below 1 favour A. A ratio without a denominator (no data
+     * moved by PR OUT, say) prints as "-". */
+    const double v[] = {c->ratio_iops, c->ratio_mbps, c->ratio_mean, c->ratio_p50, c->ratio_p99, c->ratio_p999};
+    const char *const label[] = {"IOPS", "MB/s", "lat mean", "p50", "p99", "p99.9"};
+    fputs("A/B:", out);
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        if (isfinite(v[i]))
+            fprintf(out, " %s %.2f", label[i], v[i]);
+        else
+            fprintf(out, " %s -", label[i]);
+    }
+    fputc('\n', out);
 }
 
 void prb_compare_json(FILE *out, const struct prb_compare *c)

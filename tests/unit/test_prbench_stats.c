@@ -192,7 +192,7 @@ static void test_compare_takes_medians_per_side_and_ratio_a_over_b(void **state)
     assert_int_equal(prb_compare(&c, a, b, 0), -EINVAL);
 }
 
-static void test_compare_ratio_with_zero_denominator_is_json_null(void **state)
+static void test_compare_ratio_with_zero_denominator_is_json_null_and_a_dash_in_text(void **state)
 {
     struct prb_result a[1] = {result_with(100, 10)};
     struct prb_result b[1] = {result_with(0, 0)};
@@ -206,6 +206,12 @@ static void test_compare_ratio_with_zero_denominator_is_json_null(void **state)
     assert_non_null(strstr(buf, "\"ratio\":{\"iops\":null"));
     assert_null(strstr(buf, "nan"));
     assert_null(strstr(buf, "inf"));
+    free(buf);
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    prb_compare_print(f, &c);
+    fclose(f);
+    assert_non_null(strstr(buf, "\nA/B: IOPS - MB/s - lat mean - p50 - p99 - p99.9 -\n"));
     free(buf);
 }
 
@@ -270,7 +276,7 @@ int main(void)
         cmocka_unit_test(test_result_finish_derives_iops_mbps_and_microseconds),
         cmocka_unit_test(test_median_of_odd_and_even_counts),
         cmocka_unit_test(test_compare_takes_medians_per_side_and_ratio_a_over_b),
-        cmocka_unit_test(test_compare_ratio_with_zero_denominator_is_json_null),
+        cmocka_unit_test(test_compare_ratio_with_zero_denominator_is_json_null_and_a_dash_in_text),
         cmocka_unit_test(test_text_line_has_iops_mbps_and_latency_percentiles),
         cmocka_unit_test(test_text_line_of_pr_churn_omits_block_size_and_registrants),
         cmocka_unit_test(test_json_line_is_one_object_with_escaped_strings),
