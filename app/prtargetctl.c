@@ -229,10 +229,12 @@ static void prt_ctl_print_luns(json_t *a)
         char size[32];
         prt_ctl_size((unsigned long long)prt_ctl_int(l, "size"), size, sizeof size);
         printf("%3lld %-7s %7s %5lld %-3s %-7s %-5s %4lld %-4s %-4s %s%s%s\n", prt_ctl_int(l, "lun"),
-               prt_ctl_str(l, "backend"), size, prt_ctl_int(l, "block_size"), prt_ctl_bool(l, "read_only") ? "yes" : "no",
+               prt_ctl_str(l, "backend"), size, prt_ctl_int(l, "block_size"),
+               prt_ctl_bool(l, "read_only") ? "yes" : "no",
                prt_ctl_str(l, "pr_profile"), prt_ctl_bool(l, "aptpl") ? "yes" : "no", prt_ctl_int(l, "registrations"),
                prt_ctl_bool(l, "reserved") ? "yes" : "no", prt_ctl_bool(l, "lost") ? "yes" : "no",
-               prt_ctl_str(l, "serial"), json_is_string(json_object_get(l, "path")) ? "  " : "", prt_ctl_str(l, "path"));
+               prt_ctl_str(l, "serial"), json_is_string(json_object_get(l, "path")) ? "  " : "",
+               prt_ctl_str(l, "path"));
     }
 }
 
@@ -264,7 +266,8 @@ static void prt_ctl_print_pr(json_t *a)
             printf("    %-52s %5s %-18s %-9s %-6s %s\n", "INITIATOR PORT", "TPORT", "KEY", "ALL_TG_PT", "HOLDER",
                    "LOGGED IN");
         json_array_foreach(regs, j, r) {
-            printf("    %-52s %5lld %-18s %-9s %-6s %s\n", prt_ctl_str(r, "initiator_port"), prt_ctl_int(r, "target_port"),
+            printf("    %-52s %5lld %-18s %-9s %-6s %s\n", prt_ctl_str(r, "initiator_port"),
+                   prt_ctl_int(r, "target_port"),
                    prt_ctl_str(r, "key"), prt_ctl_bool(r, "all_tg_pt") ? "yes" : "no",
                    prt_ctl_bool(r, "holder") ? "yes" : "no", prt_ctl_bool(r, "logged_in") ? "yes" : "no");
         }
@@ -434,7 +437,8 @@ static int prt_ctl_cmd_fault(struct prt_ctl *ctl, int argc, char **argv)
         if (ctl->json)
             prt_ctl_print_json(res);
         else
-            printf("power cycled %zu LU(s); dropped %lld connection(s)\n", json_array_size(json_object_get(res, "luns")),
+            printf("power cycled %zu LU(s); dropped %lld connection(s)\n",
+                   json_array_size(json_object_get(res, "luns")),
                    prt_ctl_int(res, "dropped"));
         json_decref(res);
         return 0;
