@@ -109,7 +109,7 @@ static void test_register_parameter_list_is_24_bytes_with_flags_in_byte_20(void 
 }
 
 /* An iSCSI TransportID of format 00b for name, as SPC-4 7.6.4.6 lays it out; returns its length. */
-static size_t iscsi_tid(uint8_t *tid, const char *name)
+static size_t make_iscsi_tid(uint8_t *tid, const char *name)
 {
     size_t n = strlen(name), alen = (n + 1 + 3) & ~(size_t)3;
     if (alen < 20)
@@ -127,8 +127,8 @@ static void test_register_with_transport_ids_sets_spec_i_pt_and_appends_the_list
     struct prt_persist_opts *o = opts_for(0);
     o->prout_sa = PRT_PROUT_REGISTER;
     o->param_sark = 0x77;
-    o->tids_len = iscsi_tid(o->tids, "iqn.2026-11.org.test:one");
-    o->tids_len += iscsi_tid(o->tids + o->tids_len, "iqn.2026-11.org.test:two");
+    o->tids_len = make_iscsi_tid(o->tids, "iqn.2026-11.org.test:one");
+    o->tids_len += make_iscsi_tid(o->tids + o->tids_len, "iqn.2026-11.org.test:two");
     o->n_tids = 2;
     uint8_t buf[PRT_PERSIST_PROUT_MAX];
     size_t len = prt_persist_prout_params(o, buf, sizeof(buf));
@@ -151,7 +151,7 @@ static void test_register_and_move_uses_its_own_layout(void **state)
     o->param_aptpl = true;
     o->param_alltgpt = true; /* not part of the REGISTER AND MOVE list: must not appear */
     o->param_rtp = 2;
-    o->tids_len = iscsi_tid(o->tids, "iqn.2026-11.org.test:two");
+    o->tids_len = make_iscsi_tid(o->tids, "iqn.2026-11.org.test:two");
     o->n_tids = 1;
     uint8_t buf[PRT_PERSIST_PROUT_MAX];
     size_t len = prt_persist_prout_params(o, buf, sizeof(buf));
@@ -172,7 +172,7 @@ static void test_parameter_list_never_exceeds_the_buffer(void **state)
     (void)state;
     struct prt_persist_opts *o = opts_for(0);
     o->prout_sa = PRT_PROUT_REGISTER;
-    o->tids_len = iscsi_tid(o->tids, "iqn.2026-11.org.test:one");
+    o->tids_len = make_iscsi_tid(o->tids, "iqn.2026-11.org.test:one");
     o->n_tids = 1;
     uint8_t small[30];
     assert_int_equal(prt_persist_prout_params(o, small, 10), 0);
@@ -285,7 +285,7 @@ static void test_full_status_shows_holder_ports_and_iscsi_transport_ids(void **s
     a[13] = 0x03;
     prt_put_be16(a + 18, 1);
     const char *n1 = "iqn.2026-11.org.test:a,i,0x800000000001";
-    size_t t1 = iscsi_tid(a + 24, n1);
+    size_t t1 = make_iscsi_tid(a + 24, n1);
     a[24] |= 0x40;
     prt_put_be32(a + 20, (uint32_t)t1);
     off += 24 + t1;
@@ -293,7 +293,7 @@ static void test_full_status_shows_holder_ports_and_iscsi_transport_ids(void **s
     uint8_t *b = d + off;
     prt_put_be64(b, 0x456def);
     b[12] = 0x02;
-    size_t t2 = iscsi_tid(b + 24, "iqn.2026-11.org.test:b");
+    size_t t2 = make_iscsi_tid(b + 24, "iqn.2026-11.org.test:b");
     prt_put_be32(b + 20, (uint32_t)t2);
     off += 24 + t2;
     prt_put_be32(d, 7);
