@@ -64,18 +64,16 @@ static int file_flush(struct tgt_lu *lu)
     return fdatasync(lu->fd) == 0 ? 0 : -errno;
 }
 
-static int file_unmap(struct tgt_lu *lu, uint64_t off, uint64_t len)
-{
-    static const uint8_t zeros[65536];
+static const uint8_t file__zeros[65536];
 
-    if (fallocate(lu->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
-        return 0;
-    if (errno != EOPNOTSUPP && errno != ENOSYS)
-        return -errno;
-    /* The file system cannot punch holes: unmapped blocks must still read as zeros (LBPRZ=1). */
+/* Write zeros over [off, off+len) in large chunks, so the blocks stay (or become) mapped: WRITE SAME of a zero
+ * block with UNMAP=0 (SBC-3 5.42). FALLOC_FL_ZERO_RANGE is not used because the unwritten extents it leaves
+ * read back through SEEK_DATA as holes, and GET LBA STATUS would then call mapped blocks deallocated. */
+static int file_zero(struct tgt_lu *lu, uint64_t off, uint64_t len)
+{
     while (len) {
-        size_t n = len > sizeof(zeros) ? sizeof(zeros) : (size_t)len;
-        int rc = file_write(lu, zeros, off, n);
+        size_t n = len > sizeof(file__zeros) ? sizeof(file__zeros) : (size_t)len;
+        int rc = file_write(lu, file__zeros, off, n);
 
         if (rc < 0)
             return rc;
@@ -83,6 +81,16 @@ static int file_unmap(struct tgt_lu *lu, uint64_t off, uint64_t len)
         len -= n;
     }
     return 0;
+}
+
+static int file_unmap(struct tgt_lu *lu, uint64_t off, uint64_t len)
+{
+    if (fallocate(lu->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+        return 0;
+    if (errno != EOPNOTSUPP && errno != ENOSYS)
+        return -errno;
+    /* The file system cannot punch holes: unmapped blocks must still read as zeros (LBPRZ=1). */
+    return file_zero(lu, off, len);
 }
 
 static int file_lba_status(struct tgt_lu *lu, uint64_t off, bool *mapped, uint64_t *run)
@@ -136,6 +144,7 @@ static const struct tgt_lu_ops file_ops = {
     .write = file_write,
     .flush = file_flush,
     .unmap = file_unmap,
+    .zero = file_zero,
     .lba_status = file_lba_status,
     .capacity = file_capacity,
     .close = file_close,

@@ -269,6 +269,36 @@ static void test_unmap_punches_a_hole_that_reads_as_zeros(void **state)
     tgt_server_free(srv);
 }
 
+static void test_write_same_of_a_zero_block_to_the_end_writes_zeros_and_leaves_blocks_mapped(void **state)
+{
+    struct ffx *f = *state;
+    char err[256];
+    int rc;
+    struct tgt_server *srv = server(f, false, 1u << 20, false, &rc, err, sizeof(err));
+    struct tgt_nexus *nx = login(f, srv);
+    struct tgt_lu *lu = tgt_server_lu(srv, 0);
+    struct tgt_cmd c;
+    uint8_t ws[16] = { 0x93 };
+    bool mapped;
+    uint64_t run_len;
+
+    memset(f->buf, 0xaa, 64 * 512);
+    rw10(f, srv, nx, &c, 0x2a, 1984, 64);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    /* WRITE SAME(16), UNMAP=0, NUMBER OF LOGICAL BLOCKS 0 from LBA 1000: every block to the last one. */
+    memset(f->buf, 0, 512);
+    prt_put_be64(ws + 2, 1000);
+    run(f, srv, nx, &c, ws, 512, 512);
+    assert_int_equal(c.status, TGT_STATUS_GOOD);
+    rw10(f, srv, nx, &c, 0x28, 1984, 64);
+    for (int i = 0; i < 64 * 512; i++)
+        assert_int_equal(f->buf[i], 0);
+    assert_int_equal(lu->ops->lba_status(lu, 1000 * 512, &mapped, &run_len), 0);
+    assert_true(mapped);
+    assert_true(run_len == (2048 - 1000) * 512);
+    tgt_server_free(srv);
+}
+
 static void test_read_only_file_lu_refuses_writes(void **state)
 {
     struct ffx *f = *state;
@@ -329,6 +359,7 @@ int main(void)
         T(test_written_data_survives_a_restart),
         T(test_io_runs_on_the_executor_and_completes_when_it_returns),
         T(test_unmap_punches_a_hole_that_reads_as_zeros),
+        T(test_write_same_of_a_zero_block_to_the_end_writes_zeros_and_leaves_blocks_mapped),
         T(test_read_only_file_lu_refuses_writes),
         T(test_compare_and_write_on_a_file_lu_is_atomic_under_the_exclusive_lock),
     };
