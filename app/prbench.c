@@ -7,56 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int run_one(const struct prb_opts *o)
+static int run_one(const struct prt_bench_opts *o)
 {
-    struct prb_result r;
-    int ex = prb_run(o, o->url, &r, stderr);
-    if (ex != PRB_EXIT_OK)
+    struct prt_bench_result r;
+    int ex = prt_bench_run(o, o->url, &r, stderr);
+    if (ex != PRT_BENCH_EXIT_OK)
         return ex;
     if (o->json)
-        prb_result_json(stdout, &r);
+        prt_bench_result_json(stdout, &r);
     else
-        prb_result_print(stdout, &r);
+        prt_bench_result_print(stdout, &r);
     fflush(stdout);
-    return PRB_EXIT_OK;
+    return PRT_BENCH_EXIT_OK;
 }
 
-static int run_compare(const struct prb_opts *o)
+static int run_compare(const struct prt_bench_opts *o)
 {
-    struct prb_result *ra = calloc(o->rounds, sizeof(*ra));
-    struct prb_result *rb = calloc(o->rounds, sizeof(*rb));
+    struct prt_bench_result *ra = calloc(o->rounds, sizeof(*ra));
+    struct prt_bench_result *rb = calloc(o->rounds, sizeof(*rb));
     if (ra == NULL || rb == NULL) {
         free(ra);
         free(rb);
         fprintf(stderr, "prbench: out of memory\n");
-        return PRB_EXIT_FAIL;
+        return PRT_BENCH_EXIT_FAIL;
     }
-    int ex = PRB_EXIT_OK;
-    for (uint32_t round = 0; round < o->rounds && ex == PRB_EXIT_OK; round++) {
-        for (int k = 0; k < 2 && ex == PRB_EXIT_OK; k++) {
+    int ex = PRT_BENCH_EXIT_OK;
+    for (uint32_t round = 0; round < o->rounds && ex == PRT_BENCH_EXIT_OK; round++) {
+        for (int k = 0; k < 2 && ex == PRT_BENCH_EXIT_OK; k++) {
             int side = (round % 2 == 0) ? k : 1 - k;
-            struct prb_result *r = side == 0 ? &ra[round] : &rb[round];
-            ex = prb_run(o, o->vs[side], r, stderr);
-            if (ex != PRB_EXIT_OK || o->quiet)
+            struct prt_bench_result *r = side == 0 ? &ra[round] : &rb[round];
+            ex = prt_bench_run(o, o->vs[side], r, stderr);
+            if (ex != PRT_BENCH_EXIT_OK || o->quiet)
                 continue;
             if (o->json) {
-                prb_result_json(stdout, r);
+                prt_bench_result_json(stdout, r);
             } else {
                 printf("round %u %c: ", round + 1, side == 0 ? 'A' : 'B');
-                prb_result_print(stdout, r);
+                prt_bench_result_print(stdout, r);
             }
             fflush(stdout);
         }
     }
-    if (ex == PRB_EXIT_OK) {
-        struct prb_compare c;
-        if (prb_compare(&c, ra, rb, o->rounds) != 0) {
+    if (ex == PRT_BENCH_EXIT_OK) {
+        struct prt_bench_compare c;
+        if (prt_bench_compare(&c, ra, rb, o->rounds) != 0) {
             fprintf(stderr, "prbench: out of memory\n");
-            ex = PRB_EXIT_FAIL;
+            ex = PRT_BENCH_EXIT_FAIL;
         } else if (o->json) {
-            prb_compare_json(stdout, &c);
+            prt_bench_compare_json(stdout, &c);
         } else {
-            prb_compare_print(stdout, &c);
+            prt_bench_compare_print(stdout, &c);
         }
     }
     free(ra);
@@ -66,17 +66,17 @@ static int run_compare(const struct prb_opts *o)
 
 int main(int argc, char **argv)
 {
-    struct prb_opts o;
-    int ex = prb_parse_args(&o, argc, argv, stderr);
+    struct prt_bench_opts o;
+    int ex = prt_bench_parse_args(&o, argc, argv, stderr);
     if (ex != 0)
         return ex;
     if (o.help) {
-        prb_usage(stdout);
-        return PRB_EXIT_OK;
+        prt_bench_usage(stdout);
+        return PRT_BENCH_EXIT_OK;
     }
     if (o.version) {
-        printf("prbench %s\n", PRB_VERSION);
-        return PRB_EXIT_OK;
+        printf("prbench %s\n", PRT_BENCH_VERSION);
+        return PRT_BENCH_EXIT_OK;
     }
     /* A target that drops a connection must surface as a failed run, not kill the program on a write. */
     signal(SIGPIPE, SIG_IGN);

@@ -1,14 +1,14 @@
 /* prbench's engine: sessions on libiscsi's asynchronous API driven by one poll() loop, the data workloads, the
  * persistent-reservation setup (registrants from distinct initiator ports) and the PR workloads.
  *
- * Ownership: prb_run() allocates every session, buffer and histogram of a run before the first login and frees
+ * Ownership: prt_bench_run() allocates every session, buffer and histogram of a run before the first login and frees
  * them after the last logout; nothing is allocated per command by this file. libiscsi itself allocates a
  * scsi_task and a PDU per command (its API offers no way around that); data moves through per-slot buffers that
  * libiscsi reads from and writes into directly (scsi_iovec), so no payload is copied here.
  *
  * Unit attentions: every new I_T nexus starts with a 29h POWER ON, RESET OR BUS DEVICE RESET OCCURRED unit
  * attention (SAM-5 5.14), and PR commands of one nexus raise 2Ah unit attentions on others (SPC-4 5.13.11.2).
- * They are part of the protocol, not failures: a command that gets one is repeated (at most PRB_UA_RETRIES times)
+ * They are part of the protocol, not failures: a command that gets one is repeated (at most PRT_BENCH_UA_RETRIES times)
  * and counted in "retries". Setup issues TEST UNIT READY first so the measured interval does not start with
  * them. */
 #include "app/prbench.h"
@@ -24,35 +24,37 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
-#define PRB_UA_RETRIES 16
+#define PRT_BENCH_UA_RETRIES 16
 /* How often idle registrant sessions are serviced during a measurement (NOP-In replies, TCP housekeeping). */
-#define PRB_IDLE_SERVICE_NS 200000000ull
-#define PRB_SETUP_LIMIT_NS (300ull * 1000000000ull)
-#define PRB_LOGOUT_LIMIT_NS (10ull * 1000000000ull)
-#define PRB_DRAIN_LIMIT_NS (5ull * 1000000000ull)
+#define PRT_BENCH_IDLE_SERVICE_NS 200000000ull
+#define PRT_BENCH_SETUP_LIMIT_NS (300ull * 1000000000ull)
+#define PRT_BENCH_LOGOUT_LIMIT_NS (10ull * 1000000000ull)
+#define PRT_BENCH_DRAIN_LIMIT_NS (5ull * 1000000000ull)
+/* A measurement in which no command completes for this long has a stuck target, not a slow one. */
+#define PRT_BENCH_STALL_LIMIT_NS (30ull * 1000000000ull)
 /* PR IN ALLOCATION LENGTH is a two-byte field (SPC-4 6.14.1). */
-#define PRB_PRIN_ALLOC 65535u
+#define PRT_BENCH_PRIN_ALLOC 65535u
 /* Data buffers of all slots together; beyond this the command line asks for more memory than a benchmark needs. */
-#define PRB_MAX_BUFFER_BYTES (1ull << 30)
+#define PRT_BENCH_MAX_BUFFER_BYTES (1ull << 30)
 /* ISID "random" format (RFC 7143 10.12.5, T=10b): 22 random bits plus a 16-bit qualifier. Measuring sessions and
  * registrants use different random parts so a registrant is never the same nexus as a measuring session. */
-#define PRB_ISID_IO 0x2b3a5u
-#define PRB_ISID_REG 0x2b3a6u
+#define PRT_BENCH_ISID_IO 0x2b3a5u
+#define PRT_BENCH_ISID_REG 0x2b3a6u
 /* Reservation keys: a recognisable prefix plus the session or registrant number (never zero, SPC-4 6.16.3). */
-#define PRB_KEY_IO 0x7072623000000000ull
-#define PRB_KEY_REG 0x7072627200000000ull
+#define PRT_BENCH_KEY_IO 0x7072623000000000ull
+#define PRT_BENCH_KEY_REG 0x7072627200000000ull
 
-enum prb_sess_state { S_NEW, S_CONNECTING, S_READY, S_CLOSING, S_CLOSED, S_FAILED };
+enum prt_bench_sess_state { S_NEW, S_CONNECTING, S_READY, S_CLOSING, S_CLOSED, S_FAILED };
 
 /* Setup and teardown steps a session runs in order (a script ends with ST_END). */
-enum prb_step { ST_END, ST_TUR, ST_READCAP, ST_REGISTER, ST_UNREGISTER, ST_RESERVE, ST_CLEAR, ST_READKEYS };
+enum prt_bench_step { ST_END, ST_TUR, ST_READCAP, ST_REGISTER, ST_UNREGISTER, ST_RESERVE, ST_CLEAR, ST_READKEYS };
 
-struct prb_run;
-struct prb_sess;
+struct prt_bench_run;
+struct prt_bench_sess;
 
 /* One command slot of a measuring session: its buffer and the time its current command was issued. */
-struct prb_slot {
-    struct prb_sess *s;
+struct prt_bench_slot {
+    struct prt_bench_sess *s;
     uint8_t *buf;
     struct scsi_iovec iov;
     uint64_t t0;
@@ -61,17 +63,17 @@ struct prb_slot {
     unsigned ua_left;
 };
 
-struct prb_sess {
-    struct prb_run *run;
+struct prt_bench_sess {
+    struct prt_bench_run *run;
     struct iscsi_context *ctx;
-    enum prb_sess_state state;
+    enum prt_bench_sess_state state;
     uint32_t idx;
     bool registrant;
     uint64_t key;
-    const enum prb_step *script;
+    const enum prt_bench_step *script;
     unsigned pos;
     unsigned ua_left;
-    struct prb_slot *slots; /* measuring sessions: o->qd of them */
+    struct prt_bench_slot *slots; /* measuring sessions: o->qd of them */
     uint32_t inflight;
     uint64_t rng;
     uint64_t seq_next;
@@ -79,19 +81,19 @@ struct prb_sess {
     uint64_t churn_t0;
 };
 
-struct prb_run {
-    const struct prb_opts *o;
+struct prt_bench_run {
+    const struct prt_bench_opts *o;
     const char *url_text;
     struct iscsi_context *url_ctx;
     struct iscsi_url *url;
-    char iname[PRB_INAME_MAX];
+    char iname[PRT_BENCH_INAME_MAX];
     bool failed;
     uint64_t fail_t;
     char errmsg[512];
 
-    struct prb_sess *io;
+    struct prt_bench_sess *io;
     uint32_t nio;
-    struct prb_sess *reg;
+    struct prt_bench_sess *reg;
     uint32_t nreg;
     uint32_t reg_started, reg_done;
     struct pollfd *pfd;
@@ -111,8 +113,8 @@ struct prb_run {
     uint64_t issued;
     uint32_t inflight;
     uint64_t last_idle;
-    struct prb_hist *hist;
-    struct prb_result *res;
+    struct prt_bench_hist *hist;
+    struct prt_bench_result *res;
 };
 
 static uint64_t now_ns(void)
@@ -122,7 +124,7 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-__attribute__((format(printf, 2, 3))) static void fail(struct prb_run *run, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void fail(struct prt_bench_run *run, const char *fmt, ...)
 {
     if (run->failed)
         return;
@@ -150,7 +152,7 @@ static uint64_t rng_next(uint64_t *s)
     return x * 0x2545f4914f6cdd1dull;
 }
 
-static const char *sess_name(const struct prb_sess *s, char *buf, size_t n)
+static const char *sess_name(const struct prt_bench_sess *s, char *buf, size_t n)
 {
     if (s->registrant)
         snprintf(buf, n, "registrant %u", s->idx);
@@ -185,19 +187,19 @@ static bool is_ua(int status, const struct scsi_task *t)
 
 /* ---- sessions -------------------------------------------------------------------------------------------- */
 
-static void script_next(struct prb_sess *s);
-static void registrant_start_next(struct prb_run *run);
+static void script_next(struct prt_bench_sess *s);
+static void registrant_start_next(struct prt_bench_run *run);
 
 static void logout_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
 {
-    struct prb_sess *s = priv;
+    struct prt_bench_sess *s = priv;
     s->state = S_CLOSED;
 }
 
 static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
 {
-    struct prb_sess *s = priv;
-    struct prb_run *run = s->run;
+    struct prt_bench_sess *s = priv;
+    struct prt_bench_run *run = s->run;
     char who[48];
     if (s->state == S_CONNECTING) {
         if (status != SCSI_STATUS_GOOD) {
@@ -219,9 +221,9 @@ static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *
     }
 }
 
-static int sess_start(struct prb_run *run, struct prb_sess *s, const enum prb_step *script)
+static int sess_start(struct prt_bench_run *run, struct prt_bench_sess *s, const enum prt_bench_step *script)
 {
-    char name[PRB_INAME_MAX + 16];
+    char name[PRT_BENCH_INAME_MAX + 16];
     if (s->registrant)
         snprintf(name, sizeof(name), "%s.r%u", run->iname, s->idx);
     else
@@ -236,7 +238,7 @@ static int sess_start(struct prb_run *run, struct prb_sess *s, const enum prb_st
     iscsi_set_header_digest(s->ctx, ISCSI_HEADER_DIGEST_NONE);
     /* Each session is its own I_T nexus: the initiator port name carries the ISID (RFC 7143 4.2.7.1), so sessions
      * differ by the ISID qualifier and registrants by their name as well. */
-    iscsi_set_isid_random(s->ctx, s->registrant ? PRB_ISID_REG : PRB_ISID_IO, s->idx & 0xffffu);
+    iscsi_set_isid_random(s->ctx, s->registrant ? PRT_BENCH_ISID_REG : PRT_BENCH_ISID_IO, s->idx & 0xffffu);
     /* A silent reconnect would measure a new nexus (and on some targets lose its registrations); fail instead. */
     iscsi_set_noautoreconnect(s->ctx, 1);
     if (run->url->user[0] != '\0')
@@ -254,13 +256,13 @@ static int sess_start(struct prb_run *run, struct prb_sess *s, const enum prb_st
     return 0;
 }
 
-static bool sess_pollable(const struct prb_sess *s)
+static bool sess_pollable(const struct prt_bench_sess *s)
 {
     return s->ctx != NULL && (s->state == S_CONNECTING || s->state == S_READY || s->state == S_CLOSING);
 }
 
 /* Service every pollable session of one set whose descriptor is ready; timeout_ms as poll(). */
-static int poll_set(struct prb_run *run, struct prb_sess *set, uint32_t n, int timeout_ms)
+static int poll_set(struct prt_bench_run *run, struct prt_bench_sess *set, uint32_t n, int timeout_ms)
 {
     size_t k = 0;
     for (uint32_t i = 0; i < n && k < run->pcap; i++) {
@@ -284,7 +286,7 @@ static int poll_set(struct prb_run *run, struct prb_sess *set, uint32_t n, int t
     for (size_t j = 0; j < k && rc > 0; j++) {
         if (run->pfd[j].revents == 0)
             continue;
-        struct prb_sess *s = &set[run->pmap[j]];
+        struct prt_bench_sess *s = &set[run->pmap[j]];
         if (!sess_pollable(s))
             continue;
         if (iscsi_service(s->ctx, run->pfd[j].revents) < 0) {
@@ -307,24 +309,29 @@ static int poll_set(struct prb_run *run, struct prb_sess *set, uint32_t n, int t
 }
 
 /* Run the loop until done(run) or failure; limit_ns bounds setup phases (0: no bound). Idle registrants get
- * serviced every PRB_IDLE_SERVICE_NS so that they answer NOP-Ins and stay logged in. */
-static int drive(struct prb_run *run, struct prb_sess *set, uint32_t n, bool (*done)(const struct prb_run *),
+ * serviced every PRT_BENCH_IDLE_SERVICE_NS so that they answer NOP-Ins and stay logged in. */
+static int drive(struct prt_bench_run *run, struct prt_bench_sess *set, uint32_t n, bool (*done)(const struct prt_bench_run *),
                  uint64_t limit_ns, const char *what)
 {
     uint64_t start = now_ns();
-    struct prb_sess *other = set == run->reg ? run->io : run->reg;
+    struct prt_bench_sess *other = set == run->reg ? run->io : run->reg;
     uint32_t nother = set == run->reg ? run->nio : run->nreg;
     while (!done(run)) {
         /* After a failure only commands already in flight are waited for, and not for long. */
-        if (run->failed && (run->inflight == 0 || now_ns() - run->fail_t > PRB_DRAIN_LIMIT_NS))
+        if (run->failed && (run->inflight == 0 || now_ns() - run->fail_t > PRT_BENCH_DRAIN_LIMIT_NS))
             return -1;
         if (poll_set(run, set, n, 100) != 0)
             return -1;
         uint64_t t = now_ns();
-        if (nother != 0 && t - run->last_idle >= PRB_IDLE_SERVICE_NS) {
+        if (nother != 0 && t - run->last_idle >= PRT_BENCH_IDLE_SERVICE_NS) {
             run->last_idle = t;
             if (poll_set(run, other, nother, 0) != 0)
                 return -1;
+        }
+        if (run->measuring && run->inflight != 0 && t - run->t_end > PRT_BENCH_STALL_LIMIT_NS) {
+            fail(run, "no command completed for %llu s (%u in flight)",
+                 (unsigned long long)(PRT_BENCH_STALL_LIMIT_NS / 1000000000ull), run->inflight);
+            return -1;
         }
         if (limit_ns != 0 && t - start > limit_ns) {
             fail(run, "%s did not finish within %llu s", what, (unsigned long long)(limit_ns / 1000000000ull));
@@ -334,15 +341,15 @@ static int drive(struct prb_run *run, struct prb_sess *set, uint32_t n, bool (*d
     return run->failed ? -1 : 0;
 }
 
-static bool no_pending(const struct prb_run *run) { return run->pending == 0; }
+static bool no_pending(const struct prt_bench_run *run) { return run->pending == 0; }
 
 /* ---- setup scripts ----------------------------------------------------------------------------------------- */
 
 static void script_cb(struct iscsi_context *ctx, int status, void *data, void *priv);
 
-static void script_issue(struct prb_sess *s)
+static void script_issue(struct prt_bench_sess *s)
 {
-    struct prb_run *run = s->run;
+    struct prt_bench_run *run = s->run;
     int lun = run->url->lun;
     struct scsi_persistent_reserve_out_basic b;
     memset(&b, 0, sizeof(b));
@@ -396,9 +403,9 @@ static void script_issue(struct prb_sess *s)
     }
 }
 
-static void script_next(struct prb_sess *s)
+static void script_next(struct prt_bench_sess *s)
 {
-    struct prb_run *run = s->run;
+    struct prt_bench_run *run = s->run;
     if (run->failed)
         return;
     if (s->script[s->pos] == ST_END) {
@@ -415,7 +422,7 @@ static void script_next(struct prb_sess *s)
         }
         return;
     }
-    s->ua_left = PRB_UA_RETRIES;
+    s->ua_left = PRT_BENCH_UA_RETRIES;
     script_issue(s);
 }
 
@@ -427,9 +434,9 @@ static uint32_t be32(const uint8_t *p)
 static void script_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
 {
     struct scsi_task *t = data;
-    struct prb_sess *s = priv;
-    struct prb_run *run = s->run;
-    enum prb_step step = s->script != NULL ? s->script[s->pos] : ST_END;
+    struct prt_bench_sess *s = priv;
+    struct prt_bench_run *run = s->run;
+    enum prt_bench_step step = s->script != NULL ? s->script[s->pos] : ST_END;
     if (is_ua(status, t) && s->ua_left > 0) {
         s->ua_left--;
         if (!s->registrant && run->res != NULL)
@@ -469,45 +476,45 @@ static void script_cb(struct iscsi_context *ctx, int status, void *data, void *p
 }
 
 /* Run one script on every measuring session (already logged in) and wait for all of them. */
-static int io_script(struct prb_run *run, const enum prb_step *script, uint32_t first, uint32_t count,
+static int io_script(struct prt_bench_run *run, const enum prt_bench_step *script, uint32_t first, uint32_t count,
                      const char *what)
 {
     for (uint32_t i = first; i < first + count && i < run->nio; i++) {
-        struct prb_sess *s = &run->io[i];
+        struct prt_bench_sess *s = &run->io[i];
         s->script = script;
         s->pos = 0;
         run->pending++;
         script_next(s);
     }
-    return drive(run, run->io, run->nio, no_pending, PRB_SETUP_LIMIT_NS, what);
+    return drive(run, run->io, run->nio, no_pending, PRT_BENCH_SETUP_LIMIT_NS, what);
 }
 
-static const enum prb_step script_register[] = {ST_TUR, ST_REGISTER, ST_END};
+static const enum prt_bench_step script_register[] = {ST_TUR, ST_REGISTER, ST_END};
 
-static void registrant_start_next(struct prb_run *run)
+static void registrant_start_next(struct prt_bench_run *run)
 {
     while (!run->failed && run->reg_started < run->nreg &&
            run->reg_started - run->reg_done < run->o->login_batch) {
-        struct prb_sess *s = &run->reg[run->reg_started++];
+        struct prt_bench_sess *s = &run->reg[run->reg_started++];
         if (sess_start(run, s, script_register) != 0)
             return;
     }
 }
 
-static bool registrants_done(const struct prb_run *run) { return run->reg_done == run->nreg; }
+static bool registrants_done(const struct prt_bench_run *run) { return run->reg_done == run->nreg; }
 
 /* ---- data workloads ---------------------------------------------------------------------------------------- */
 
 static void io_cb(struct iscsi_context *ctx, int status, void *data, void *priv);
 
-static void io_pick(struct prb_slot *sl)
+static void io_pick(struct prt_bench_slot *sl)
 {
-    struct prb_sess *s = sl->s;
-    struct prb_run *run = s->run;
-    const struct prb_opts *o = run->o;
-    enum prb_workload w = o->workload == PRB_W_PR_ACCESS ? o->access_io : o->workload;
+    struct prt_bench_sess *s = sl->s;
+    struct prt_bench_run *run = s->run;
+    const struct prt_bench_opts *o = run->o;
+    enum prt_bench_workload w = o->workload == PRT_BENCH_W_PR_ACCESS ? o->access_io : o->workload;
     uint64_t pos;
-    if (w == PRB_W_SEQREAD || w == PRB_W_SEQWRITE) {
+    if (w == PRT_BENCH_W_SEQREAD || w == PRT_BENCH_W_SEQWRITE) {
         pos = s->seq_next++;
         if (s->seq_next >= run->range_slots)
             s->seq_next = 0;
@@ -515,16 +522,16 @@ static void io_pick(struct prb_slot *sl)
         pos = rng_next(&s->rng) % run->range_slots;
     }
     sl->lba = pos * run->xfer_blocks;
-    if (w == PRB_W_MIXED)
+    if (w == PRT_BENCH_W_MIXED)
         sl->write = rng_next(&s->rng) % 100u >= o->read_pct;
     else
-        sl->write = w == PRB_W_RANDWRITE || w == PRB_W_SEQWRITE;
+        sl->write = w == PRT_BENCH_W_RANDWRITE || w == PRT_BENCH_W_SEQWRITE;
 }
 
-static int io_issue(struct prb_slot *sl)
+static int io_issue(struct prt_bench_slot *sl)
 {
-    struct prb_sess *s = sl->s;
-    struct prb_run *run = s->run;
+    struct prt_bench_sess *s = sl->s;
+    struct prt_bench_run *run = s->run;
     uint32_t bs = run->o->bs;
     struct scsi_task *t;
     sl->t0 = now_ns();
@@ -544,7 +551,7 @@ static int io_issue(struct prb_slot *sl)
 }
 
 /* Whether the run has issued all it should: the deadline passed or --ios commands are under way. */
-static bool run_over(struct prb_run *run, uint64_t t)
+static bool run_over(struct prt_bench_run *run, uint64_t t)
 {
     if (run->stopping)
         return true;
@@ -558,14 +565,14 @@ static bool run_over(struct prb_run *run, uint64_t t)
 static void io_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
 {
     struct scsi_task *t = data;
-    struct prb_slot *sl = priv;
-    struct prb_sess *s = sl->s;
-    struct prb_run *run = s->run;
+    struct prt_bench_slot *sl = priv;
+    struct prt_bench_sess *s = sl->s;
+    struct prt_bench_run *run = s->run;
     uint64_t now = now_ns();
     s->inflight--;
     run->inflight--;
     if (status == SCSI_STATUS_GOOD) {
-        prb_hist_add(run->hist, now - sl->t0);
+        prt_bench_hist_add(run->hist, now - sl->t0);
         run->res->ops++;
         run->res->bytes += run->o->bs;
         run->t_end = now;
@@ -585,7 +592,7 @@ static void io_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
         scsi_free_scsi_task(t);
     if (run_over(run, now))
         return;
-    sl->ua_left = PRB_UA_RETRIES;
+    sl->ua_left = PRT_BENCH_UA_RETRIES;
     io_pick(sl);
     run->issued++;
     io_issue(sl);
@@ -597,10 +604,10 @@ static void churn_cb(struct iscsi_context *ctx, int status, void *data, void *pr
 
 /* One pr-churn cycle per session: REGISTER a key, RESERVE, RELEASE, unregister (SPC-4 5.13.7, 5.13.9,
  * 5.13.11.2.2, 5.13.11.2.3). Every step is one timed command. */
-static void churn_issue(struct prb_slot *sl)
+static void churn_issue(struct prt_bench_slot *sl)
 {
-    struct prb_sess *s = sl->s;
-    struct prb_run *run = s->run;
+    struct prt_bench_sess *s = sl->s;
+    struct prt_bench_run *run = s->run;
     int lun = run->url->lun;
     struct scsi_persistent_reserve_out_basic b;
     memset(&b, 0, sizeof(b));
@@ -638,9 +645,9 @@ static void churn_cb(struct iscsi_context *ctx, int status, void *data, void *pr
 {
     static const char *const steps[] = {"REGISTER", "RESERVE", "RELEASE", "unregister"};
     struct scsi_task *t = data;
-    struct prb_slot *sl = priv;
-    struct prb_sess *s = sl->s;
-    struct prb_run *run = s->run;
+    struct prt_bench_slot *sl = priv;
+    struct prt_bench_sess *s = sl->s;
+    struct prt_bench_run *run = s->run;
     uint64_t now = now_ns();
     s->inflight--;
     run->inflight--;
@@ -653,7 +660,7 @@ static void churn_cb(struct iscsi_context *ctx, int status, void *data, void *pr
         return;
     }
     if (status == SCSI_STATUS_GOOD) {
-        prb_hist_add(run->hist, now - sl->t0);
+        prt_bench_hist_add(run->hist, now - sl->t0);
         run->res->ops++;
         run->t_end = now;
     } else if (status == SCSI_STATUS_RESERVATION_CONFLICT && s->churn_step == 1) {
@@ -670,20 +677,20 @@ static void churn_cb(struct iscsi_context *ctx, int status, void *data, void *pr
     s->churn_step = (s->churn_step + 1u) & 3u;
     if (run_over(run, now))
         return;
-    sl->ua_left = PRB_UA_RETRIES;
+    sl->ua_left = PRT_BENCH_UA_RETRIES;
     run->issued++;
     churn_issue(sl);
 }
 
 static void readkeys_cb(struct iscsi_context *ctx, int status, void *data, void *priv);
 
-static void readkeys_issue(struct prb_slot *sl)
+static void readkeys_issue(struct prt_bench_slot *sl)
 {
-    struct prb_sess *s = sl->s;
-    struct prb_run *run = s->run;
+    struct prt_bench_sess *s = sl->s;
+    struct prt_bench_run *run = s->run;
     sl->t0 = now_ns();
     struct scsi_task *t = iscsi_persistent_reserve_in_task(s->ctx, run->url->lun, (int)run->o->prin,
-                                                           PRB_PRIN_ALLOC, readkeys_cb, sl);
+                                                           PRT_BENCH_PRIN_ALLOC, readkeys_cb, sl);
     if (t == NULL) {
         fail(run, "cannot queue PR IN: %s", iscsi_get_error(s->ctx));
         return;
@@ -695,9 +702,9 @@ static void readkeys_issue(struct prb_slot *sl)
 static void readkeys_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
 {
     struct scsi_task *t = data;
-    struct prb_slot *sl = priv;
-    struct prb_sess *s = sl->s;
-    struct prb_run *run = s->run;
+    struct prt_bench_slot *sl = priv;
+    struct prt_bench_sess *s = sl->s;
+    struct prt_bench_run *run = s->run;
     uint64_t now = now_ns();
     s->inflight--;
     run->inflight--;
@@ -710,7 +717,7 @@ static void readkeys_cb(struct iscsi_context *ctx, int status, void *data, void 
         return;
     }
     if (status == SCSI_STATUS_GOOD) {
-        prb_hist_add(run->hist, now - sl->t0);
+        prt_bench_hist_add(run->hist, now - sl->t0);
         run->res->ops++;
         run->res->bytes += (uint64_t)t->datain.size;
         run->t_end = now;
@@ -718,20 +725,20 @@ static void readkeys_cb(struct iscsi_context *ctx, int status, void *data, void 
         char out[160];
         outcome_text(out, sizeof(out), ctx, status, t);
         fail(run, "session %u: PR IN %s: %s", s->idx,
-             run->o->prin == PRB_PRIN_READ_KEYS ? "READ KEYS" : "READ FULL STATUS", out);
+             run->o->prin == PRT_BENCH_PRIN_READ_KEYS ? "READ KEYS" : "READ FULL STATUS", out);
     }
     if (t != NULL)
         scsi_free_scsi_task(t);
     if (run_over(run, now))
         return;
-    sl->ua_left = PRB_UA_RETRIES;
+    sl->ua_left = PRT_BENCH_UA_RETRIES;
     run->issued++;
     readkeys_issue(sl);
 }
 
 /* ---- a run ------------------------------------------------------------------------------------------------- */
 
-static bool all_ready(const struct prb_run *run)
+static bool all_ready(const struct prt_bench_run *run)
 {
     for (uint32_t i = 0; i < run->nio; i++)
         if (run->io[i].state != S_READY || run->io[i].script != NULL)
@@ -739,9 +746,9 @@ static bool all_ready(const struct prb_run *run)
     return true;
 }
 
-static bool drained(const struct prb_run *run) { return run->stopping && run->inflight == 0; }
+static bool drained(const struct prt_bench_run *run) { return run->stopping && run->inflight == 0; }
 
-static bool all_closed(const struct prb_run *run)
+static bool all_closed(const struct prt_bench_run *run)
 {
     for (uint32_t i = 0; i < run->nio; i++)
         if (run->io[i].state == S_CLOSING)
@@ -752,10 +759,10 @@ static bool all_closed(const struct prb_run *run)
     return true;
 }
 
-static void logout_set(struct prb_sess *set, uint32_t n)
+static void logout_set(struct prt_bench_sess *set, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
-        struct prb_sess *s = &set[i];
+        struct prt_bench_sess *s = &set[i];
         if (s->ctx != NULL && s->state == S_READY) {
             s->state = S_CLOSING;
             if (iscsi_logout_async(s->ctx, logout_cb, s) != 0)
@@ -764,7 +771,7 @@ static void logout_set(struct prb_sess *set, uint32_t n)
     }
 }
 
-static void destroy_set(struct prb_sess *set, uint32_t n)
+static void destroy_set(struct prt_bench_sess *set, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         if (set[i].ctx != NULL) {
@@ -784,11 +791,11 @@ static void raise_fd_limit(uint64_t need)
     setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-static int alloc_run(struct prb_run *run)
+static int alloc_run(struct prt_bench_run *run)
 {
-    const struct prb_opts *o = run->o;
+    const struct prt_bench_opts *o = run->o;
     run->nio = o->sessions;
-    bool with_registrants = o->workload == PRB_W_PR_ACCESS || o->workload == PRB_W_PR_READKEYS;
+    bool with_registrants = o->workload == PRT_BENCH_W_PR_ACCESS || o->workload == PRT_BENCH_W_PR_READKEYS;
     run->nreg = with_registrants ? o->registrants : 0;
     run->io = calloc(run->nio, sizeof(*run->io));
     run->reg = run->nreg != 0 ? calloc(run->nreg, sizeof(*run->reg)) : NULL;
@@ -796,44 +803,44 @@ static int alloc_run(struct prb_run *run)
     run->pfd = calloc(run->pcap, sizeof(*run->pfd));
     run->pmap = calloc(run->pcap, sizeof(*run->pmap));
     run->hist = malloc(sizeof(*run->hist));
-    uint64_t per = prb_workload_is_pr(o->workload) && o->workload != PRB_W_PR_ACCESS ? 0 : o->bs;
+    uint64_t per = prt_bench_workload_is_pr(o->workload) && o->workload != PRT_BENCH_W_PR_ACCESS ? 0 : o->bs;
     uint64_t total = per * o->qd * run->nio;
     run->bufs = total != 0 ? malloc(total) : NULL;
     if (run->io == NULL || (run->nreg != 0 && run->reg == NULL) || run->pfd == NULL || run->pmap == NULL ||
         run->hist == NULL || (total != 0 && run->bufs == NULL))
         return -ENOMEM;
-    prb_hist_init(run->hist);
+    prt_bench_hist_init(run->hist);
     /* A non-zero pattern, so that a target cannot answer writes of zeros by unmapping. */
     for (uint64_t i = 0; i < total; i++)
         run->bufs[i] = (uint8_t)(0x5a ^ (i * 131u >> 3));
     for (uint32_t i = 0; i < run->nio; i++) {
-        struct prb_sess *s = &run->io[i];
+        struct prt_bench_sess *s = &run->io[i];
         s->run = run;
         s->idx = i;
-        s->key = PRB_KEY_IO | (i + 1u);
+        s->key = PRT_BENCH_KEY_IO | (i + 1u);
         s->rng = (o->seed + 1u) * 0x9e3779b97f4a7c15ull + i * 0xbf58476d1ce4e5b9ull + 1u;
         s->slots = calloc(o->qd, sizeof(*s->slots));
         if (s->slots == NULL)
             return -ENOMEM;
         for (uint32_t k = 0; k < o->qd; k++) {
-            struct prb_slot *sl = &s->slots[k];
+            struct prt_bench_slot *sl = &s->slots[k];
             sl->s = s;
             sl->buf = per != 0 ? run->bufs + ((uint64_t)i * o->qd + k) * per : NULL;
             sl->iov.iov_base = sl->buf;
             sl->iov.iov_len = (size_t)per;
-            sl->ua_left = PRB_UA_RETRIES;
+            sl->ua_left = PRT_BENCH_UA_RETRIES;
         }
     }
     for (uint32_t i = 0; i < run->nreg; i++) {
         run->reg[i].run = run;
         run->reg[i].idx = i;
         run->reg[i].registrant = true;
-        run->reg[i].key = PRB_KEY_REG | (i + 1u);
+        run->reg[i].key = PRT_BENCH_KEY_REG | (i + 1u);
     }
     return 0;
 }
 
-static void free_run(struct prb_run *run)
+static void free_run(struct prt_bench_run *run)
 {
     destroy_set(run->io, run->io != NULL ? run->nio : 0);
     destroy_set(run->reg, run->reg != NULL ? run->nreg : 0);
@@ -852,15 +859,15 @@ static void free_run(struct prb_run *run)
         iscsi_destroy_context(run->url_ctx);
 }
 
-/* The addressed range in transfer-sized positions, from READ CAPACITY and --lba-range. PRB_EXIT_USAGE when the
+/* The addressed range in transfer-sized positions, from READ CAPACITY and --lba-range. PRT_BENCH_EXIT_USAGE when the
  * command line does not fit the LU. */
-static int size_range(struct prb_run *run, FILE *err)
+static int size_range(struct prt_bench_run *run, FILE *err)
 {
-    const struct prb_opts *o = run->o;
+    const struct prt_bench_opts *o = run->o;
     if (o->bs % run->block_size != 0) {
         fprintf(err, "prbench: --bs %u is not a multiple of the LU's %u-byte logical blocks\n", o->bs,
                 run->block_size);
-        return PRB_EXIT_USAGE;
+        return PRT_BENCH_EXIT_USAGE;
     }
     run->xfer_blocks = o->bs / run->block_size;
     uint64_t range = run->blocks;
@@ -869,21 +876,21 @@ static int size_range(struct prb_run *run, FILE *err)
         if (range > run->blocks) {
             fprintf(err, "prbench: --lba-range of %llu blocks exceeds the LU's %llu blocks\n",
                     (unsigned long long)range, (unsigned long long)run->blocks);
-            return PRB_EXIT_USAGE;
+            return PRT_BENCH_EXIT_USAGE;
         }
     }
     run->range_slots = range / run->xfer_blocks;
     if (run->range_slots == 0) {
         fprintf(err, "prbench: the LBA range (%llu blocks) is smaller than one %u-byte transfer\n",
                 (unsigned long long)range, o->bs);
-        return PRB_EXIT_USAGE;
+        return PRT_BENCH_EXIT_USAGE;
     }
-    return PRB_EXIT_OK;
+    return PRT_BENCH_EXIT_OK;
 }
 
-static void start_measure(struct prb_run *run)
+static void start_measure(struct prt_bench_run *run)
 {
-    const struct prb_opts *o = run->o;
+    const struct prt_bench_opts *o = run->o;
     run->measuring = true;
     run->stopping = false;
     run->issued = 0;
@@ -891,16 +898,16 @@ static void start_measure(struct prb_run *run)
     run->t_end = run->t_start;
     run->deadline = run->t_start + (uint64_t)(o->seconds * 1e9);
     for (uint32_t i = 0; i < run->nio && !run->stopping; i++) {
-        struct prb_sess *s = &run->io[i];
+        struct prt_bench_sess *s = &run->io[i];
         /* Sequential sessions start at evenly spaced positions so that they do not read the same blocks. */
         s->seq_next = run->range_slots != 0 ? (uint64_t)i * (run->range_slots / run->nio) : 0;
-        uint32_t depth = o->workload == PRB_W_PR_CHURN ? 1u : o->qd;
+        uint32_t depth = o->workload == PRT_BENCH_W_PR_CHURN ? 1u : o->qd;
         for (uint32_t k = 0; k < depth && !run_over(run, run->t_start); k++) {
-            struct prb_slot *sl = &s->slots[k];
+            struct prt_bench_slot *sl = &s->slots[k];
             run->issued++;
-            if (o->workload == PRB_W_PR_CHURN) {
+            if (o->workload == PRT_BENCH_W_PR_CHURN) {
                 churn_issue(sl);
-            } else if (o->workload == PRB_W_PR_READKEYS) {
+            } else if (o->workload == PRT_BENCH_W_PR_READKEYS) {
                 readkeys_issue(sl);
             } else {
                 io_pick(sl);
@@ -910,17 +917,17 @@ static void start_measure(struct prb_run *run)
     }
 }
 
-static const enum prb_step script_tur_readcap[] = {ST_TUR, ST_READCAP, ST_END};
-static const enum prb_step script_tur[] = {ST_TUR, ST_END};
-static const enum prb_step script_reg[] = {ST_REGISTER, ST_END};
-static const enum prb_step script_unreg[] = {ST_UNREGISTER, ST_END};
-static const enum prb_step script_reserve_readkeys[] = {ST_RESERVE, ST_READKEYS, ST_END};
-static const enum prb_step script_readkeys[] = {ST_READKEYS, ST_END};
-static const enum prb_step script_clear[] = {ST_CLEAR, ST_END};
+static const enum prt_bench_step script_tur_readcap[] = {ST_TUR, ST_READCAP, ST_END};
+static const enum prt_bench_step script_tur[] = {ST_TUR, ST_END};
+static const enum prt_bench_step script_reg[] = {ST_REGISTER, ST_END};
+static const enum prt_bench_step script_unreg[] = {ST_UNREGISTER, ST_END};
+static const enum prt_bench_step script_reserve_readkeys[] = {ST_RESERVE, ST_READKEYS, ST_END};
+static const enum prt_bench_step script_readkeys[] = {ST_READKEYS, ST_END};
+static const enum prt_bench_step script_clear[] = {ST_CLEAR, ST_END};
 
-int prb_run(const struct prb_opts *o, const char *url, struct prb_result *r, FILE *err)
+int prt_bench_run(const struct prt_bench_opts *o, const char *url, struct prt_bench_result *r, FILE *err)
 {
-    struct prb_run run;
+    struct prt_bench_run run;
     memset(&run, 0, sizeof(run));
     run.o = o;
     run.url_text = url;
@@ -931,16 +938,16 @@ int prb_run(const struct prb_opts *o, const char *url, struct prb_result *r, FIL
     r->workload = o->workload;
     r->url = url;
     r->bs = o->bs;
-    r->qd = o->workload == PRB_W_PR_CHURN ? 1u : o->qd;
+    r->qd = o->workload == PRT_BENCH_W_PR_CHURN ? 1u : o->qd;
     r->sessions = o->sessions;
-    r->registrants = o->workload == PRB_W_PR_ACCESS || o->workload == PRB_W_PR_READKEYS ? o->registrants : 0;
-    r->pr_type = o->workload == PRB_W_PR_ACCESS || o->workload == PRB_W_PR_CHURN ? o->pr_type : -1;
+    r->registrants = o->workload == PRT_BENCH_W_PR_ACCESS || o->workload == PRT_BENCH_W_PR_READKEYS ? o->registrants : 0;
+    r->pr_type = o->workload == PRT_BENCH_W_PR_ACCESS || o->workload == PRT_BENCH_W_PR_CHURN ? o->pr_type : -1;
     r->keys_seen = -1;
 
     run.url_ctx = iscsi_create_context(o->iname);
     if (run.url_ctx == NULL) {
         fprintf(err, "prbench: cannot create an iSCSI context\n");
-        return PRB_EXIT_FAIL;
+        return PRT_BENCH_EXIT_FAIL;
     }
     run.url = iscsi_parse_full_url(run.url_ctx, url);
     if (run.url == NULL) {
@@ -948,44 +955,44 @@ int prb_run(const struct prb_opts *o, const char *url, struct prb_result *r, FIL
         const char *why = iscsi_get_error(run.url_ctx);
         fprintf(err, "prbench: bad URL '%s': %.*s\n", url, (int)strcspn(why, "\n"), why);
         free_run(&run);
-        return PRB_EXIT_USAGE;
+        return PRT_BENCH_EXIT_USAGE;
     }
-    uint64_t per = o->workload == PRB_W_PR_CHURN || o->workload == PRB_W_PR_READKEYS ? 0 : o->bs;
-    if (per * o->qd * o->sessions > PRB_MAX_BUFFER_BYTES) {
+    uint64_t per = o->workload == PRT_BENCH_W_PR_CHURN || o->workload == PRT_BENCH_W_PR_READKEYS ? 0 : o->bs;
+    if (per * o->qd * o->sessions > PRT_BENCH_MAX_BUFFER_BYTES) {
         fprintf(err, "prbench: --bs x --qd x --sessions needs more than 1 GiB of buffers\n");
         free_run(&run);
-        return PRB_EXIT_USAGE;
+        return PRT_BENCH_EXIT_USAGE;
     }
     if (alloc_run(&run) != 0) {
         fprintf(err, "prbench: out of memory\n");
         free_run(&run);
-        return PRB_EXIT_FAIL;
+        return PRT_BENCH_EXIT_FAIL;
     }
     raise_fd_limit((uint64_t)run.nio + run.nreg + 64u);
 
-    int ex = PRB_EXIT_OK;
+    int ex = PRT_BENCH_EXIT_OK;
     uint64_t t_setup = now_ns();
     bool pr_state_made = false;
 
     /* Log the measuring sessions in; session 0 learns the LU's geometry, the others consume their 29h UA. */
     for (uint32_t i = 0; i < run.nio && !run.failed; i++)
         sess_start(&run, &run.io[i], i == 0 ? script_tur_readcap : script_tur);
-    if (drive(&run, run.io, run.nio, all_ready, PRB_SETUP_LIMIT_NS, "login") != 0)
+    if (drive(&run, run.io, run.nio, all_ready, PRT_BENCH_SETUP_LIMIT_NS, "login") != 0)
         goto out;
-    if ((ex = size_range(&run, err)) != PRB_EXIT_OK)
+    if ((ex = size_range(&run, err)) != PRT_BENCH_EXIT_OK)
         goto out;
 
-    if (o->workload == PRB_W_PR_ACCESS || o->workload == PRB_W_PR_READKEYS) {
+    if (o->workload == PRT_BENCH_W_PR_ACCESS || o->workload == PRT_BENCH_W_PR_READKEYS) {
         /* The other initiator ports: each its own name and ISID, logged in, registered, and kept logged in
          * (or logged out with --drop-registrants; SPC-4 5.13.4 keeps registrations across I_T nexus loss, but not
          * every target does). */
         pr_state_made = true;
         registrant_start_next(&run);
-        if (drive(&run, run.reg, run.nreg, registrants_done, PRB_SETUP_LIMIT_NS, "registration") != 0)
+        if (drive(&run, run.reg, run.nreg, registrants_done, PRT_BENCH_SETUP_LIMIT_NS, "registration") != 0)
             goto out;
         if (io_script(&run, script_reg, 0, run.nio, "registration") != 0)
             goto out;
-        const enum prb_step *s0 = o->workload == PRB_W_PR_ACCESS && o->pr_type != 0 ? script_reserve_readkeys
+        const enum prt_bench_step *s0 = o->workload == PRT_BENCH_W_PR_ACCESS && o->pr_type != 0 ? script_reserve_readkeys
                                                                                     : script_readkeys;
         if (io_script(&run, s0, 0, 1, "reservation") != 0)
             goto out;
@@ -994,7 +1001,7 @@ int prb_run(const struct prb_opts *o, const char *url, struct prb_result *r, FIL
         if (run.keys_seen >= 0 && (uint64_t)run.keys_seen != want)
             fprintf(err, "prbench: warning: READ KEYS reports %lld registrations, %llu expected\n",
                     (long long)run.keys_seen, (unsigned long long)want);
-    } else if (o->workload == PRB_W_PR_CHURN) {
+    } else if (o->workload == PRT_BENCH_W_PR_CHURN) {
         /* Start from no registration, whatever an interrupted earlier run left behind. */
         pr_state_made = true;
         if (io_script(&run, script_unreg, 0, run.nio, "unregistration") != 0)
@@ -1007,13 +1014,13 @@ int prb_run(const struct prb_opts *o, const char *url, struct prb_result *r, FIL
     if (run.failed)
         goto out;
     r->elapsed_s = (double)(run.t_end - run.t_start) / 1e9;
-    prb_result_finish(r, run.hist);
+    prt_bench_result_finish(r, run.hist);
 
 out:
     if (run.failed) {
         fprintf(err, "prbench: %s\n", run.errmsg);
-        if (ex == PRB_EXIT_OK)
-            ex = PRB_EXIT_FAIL;
+        if (ex == PRT_BENCH_EXIT_OK)
+            ex = PRT_BENCH_EXIT_FAIL;
     }
     /* Teardown: leave the LU without our registrations, then log every session out. Failures here are reported
      * but do not change a measurement that completed. */
@@ -1022,9 +1029,9 @@ out:
         run.failed = false;
         run.stopping = true;
         if (run.inflight != 0)
-            drive(&run, run.io, run.nio, drained, PRB_LOGOUT_LIMIT_NS, "draining");
+            drive(&run, run.io, run.nio, drained, PRT_BENCH_LOGOUT_LIMIT_NS, "draining");
         if (!run.failed) {
-            if (o->workload == PRB_W_PR_CHURN)
+            if (o->workload == PRT_BENCH_W_PR_CHURN)
                 io_script(&run, script_unreg, 0, run.nio, "unregistration");
             else
                 io_script(&run, script_clear, 0, 1, "CLEAR");
@@ -1036,9 +1043,9 @@ out:
     run.failed = false;
     logout_set(run.io, run.nio);
     logout_set(run.reg, run.nreg);
-    drive(&run, run.io, run.nio, all_closed, PRB_LOGOUT_LIMIT_NS, "logout");
+    drive(&run, run.io, run.nio, all_closed, PRT_BENCH_LOGOUT_LIMIT_NS, "logout");
     if (run.nreg != 0)
-        drive(&run, run.reg, run.nreg, all_closed, PRB_LOGOUT_LIMIT_NS, "logout");
+        drive(&run, run.reg, run.nreg, all_closed, PRT_BENCH_LOGOUT_LIMIT_NS, "logout");
     free_run(&run);
     return ex;
 }

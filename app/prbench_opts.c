@@ -9,36 +9,36 @@
 
 #define ME "prbench"
 
-static const char *const workload_names[PRB_W_COUNT] = {
-    [PRB_W_RANDREAD] = "randread",   [PRB_W_RANDWRITE] = "randwrite", [PRB_W_SEQREAD] = "seqread",
-    [PRB_W_SEQWRITE] = "seqwrite",   [PRB_W_MIXED] = "mixed",         [PRB_W_PR_ACCESS] = "pr-access",
-    [PRB_W_PR_CHURN] = "pr-churn",   [PRB_W_PR_READKEYS] = "pr-readkeys",
+static const char *const workload_names[PRT_BENCH_W_COUNT] = {
+    [PRT_BENCH_W_RANDREAD] = "randread",   [PRT_BENCH_W_RANDWRITE] = "randwrite", [PRT_BENCH_W_SEQREAD] = "seqread",
+    [PRT_BENCH_W_SEQWRITE] = "seqwrite",   [PRT_BENCH_W_MIXED] = "mixed",         [PRT_BENCH_W_PR_ACCESS] = "pr-access",
+    [PRT_BENCH_W_PR_CHURN] = "pr-churn",   [PRT_BENCH_W_PR_READKEYS] = "pr-readkeys",
 };
 
-const char *prb_workload_name(enum prb_workload w)
+const char *prt_bench_workload_name(enum prt_bench_workload w)
 {
-    return (unsigned)w < PRB_W_COUNT ? workload_names[w] : "?";
+    return (unsigned)w < PRT_BENCH_W_COUNT ? workload_names[w] : "?";
 }
 
-int prb_workload_from_name(const char *s, enum prb_workload *w)
+int prt_bench_workload_from_name(const char *s, enum prt_bench_workload *w)
 {
-    for (unsigned i = 0; i < PRB_W_COUNT; i++) {
+    for (unsigned i = 0; i < PRT_BENCH_W_COUNT; i++) {
         if (strcmp(s, workload_names[i]) == 0) {
-            *w = (enum prb_workload)i;
+            *w = (enum prt_bench_workload)i;
             return 0;
         }
     }
     return -EINVAL;
 }
 
-bool prb_workload_is_pr(enum prb_workload w)
+bool prt_bench_workload_is_pr(enum prt_bench_workload w)
 {
-    return w == PRB_W_PR_ACCESS || w == PRB_W_PR_CHURN || w == PRB_W_PR_READKEYS;
+    return w == PRT_BENCH_W_PR_ACCESS || w == PRT_BENCH_W_PR_CHURN || w == PRT_BENCH_W_PR_READKEYS;
 }
 
-bool prb_workload_reads(enum prb_workload w)
+bool prt_bench_workload_reads(enum prt_bench_workload w)
 {
-    return w == PRB_W_RANDREAD || w == PRB_W_SEQREAD || w == PRB_W_MIXED;
+    return w == PRT_BENCH_W_RANDREAD || w == PRT_BENCH_W_SEQREAD || w == PRT_BENCH_W_MIXED;
 }
 
 /* SPC-4 6.16.2 (persistent reservation type codes); the short names are sg_persist's. Type 0 is not a
@@ -50,7 +50,7 @@ static const struct {
     {"none", 0}, {"wr-ex", 1}, {"ex-ac", 3}, {"wr-ex-ro", 5}, {"ex-ac-ro", 6}, {"wr-ex-ar", 7}, {"ex-ac-ar", 8},
 };
 
-int prb_pr_type_from_name(const char *s, int *type)
+int prt_bench_pr_type_from_name(const char *s, int *type)
 {
     for (size_t i = 0; i < sizeof(pr_types) / sizeof(pr_types[0]); i++) {
         if (strcmp(s, pr_types[i].name) == 0) {
@@ -59,7 +59,7 @@ int prb_pr_type_from_name(const char *s, int *type)
         }
     }
     uint64_t v;
-    if (prb_parse_u64(s, &v) == 0) {
+    if (prt_bench_parse_u64(s, &v) == 0) {
         for (size_t i = 0; i < sizeof(pr_types) / sizeof(pr_types[0]); i++) {
             if ((uint64_t)pr_types[i].type == v) {
                 *type = (int)v;
@@ -70,7 +70,7 @@ int prb_pr_type_from_name(const char *s, int *type)
     return -EINVAL;
 }
 
-const char *prb_pr_type_name(int type)
+const char *prt_bench_pr_type_name(int type)
 {
     for (size_t i = 0; i < sizeof(pr_types) / sizeof(pr_types[0]); i++)
         if (pr_types[i].type == type)
@@ -78,7 +78,7 @@ const char *prb_pr_type_name(int type)
     return "?";
 }
 
-int prb_parse_u64(const char *s, uint64_t *out)
+int prt_bench_parse_u64(const char *s, uint64_t *out)
 {
     if (s == NULL || *s < '0' || *s > '9')
         return -EINVAL;
@@ -95,7 +95,7 @@ int prb_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-int prb_parse_size(const char *s, uint64_t *out, bool *had_suffix)
+int prt_bench_parse_size(const char *s, uint64_t *out, bool *had_suffix)
 {
     if (s == NULL || *s < '0' || *s > '9')
         return -EINVAL;
@@ -134,21 +134,21 @@ int prb_parse_size(const char *s, uint64_t *out, bool *had_suffix)
     return 0;
 }
 
-static void defaults(struct prb_opts *o)
+static void defaults(struct prt_bench_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->workload = PRB_W_COUNT;
+    o->workload = PRT_BENCH_W_COUNT;
     o->bs = 4096;
     o->sessions = 1;
     o->seconds = 10.0;
     o->read_pct = 70;
     o->login_batch = 32;
     o->pr_type = -1;
-    o->access_io = PRB_W_RANDREAD;
-    o->prin = PRB_PRIN_READ_KEYS;
+    o->access_io = PRT_BENCH_W_RANDREAD;
+    o->prin = PRT_BENCH_PRIN_READ_KEYS;
     o->rounds = 3;
     o->seed = 1;
-    o->iname = PRB_DEFAULT_INAME;
+    o->iname = PRT_BENCH_DEFAULT_INAME;
 }
 
 static int bad(FILE *err, const char *fmt, const char *a, const char *b)
@@ -156,16 +156,16 @@ static int bad(FILE *err, const char *fmt, const char *a, const char *b)
     fprintf(err, ME ": ");
     fprintf(err, fmt, a, b);
     fputc('\n', err);
-    return PRB_EXIT_USAGE;
+    return PRT_BENCH_EXIT_USAGE;
 }
 
 /* A count option within [lo, hi]. */
 static int count_opt(FILE *err, const char *opt, const char *val, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     uint64_t v;
-    if (prb_parse_u64(val, &v) != 0 || v < lo || v > hi) {
+    if (prt_bench_parse_u64(val, &v) != 0 || v < lo || v > hi) {
         fprintf(err, ME ": %s: '%s' is not a number from %" PRIu64 " to %" PRIu64 "\n", opt, val, lo, hi);
-        return PRB_EXIT_USAGE;
+        return PRT_BENCH_EXIT_USAGE;
     }
     *out = v;
     return 0;
@@ -188,7 +188,7 @@ static int parse_seconds(const char *s, double *out)
     return 0;
 }
 
-int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
+int prt_bench_parse_args(struct prt_bench_opts *o, int argc, char **argv, FILE *err)
 {
     defaults(o);
     const char *pos[2] = {NULL, NULL};
@@ -260,16 +260,16 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
         bool suffix;
         int rc;
         if (strcmp(name, "--bs") == 0 || strcmp(name, "-b") == 0) {
-            if (prb_parse_size(val, &v, NULL) != 0 || v == 0 || v > PRB_MAX_BS)
+            if (prt_bench_parse_size(val, &v, NULL) != 0 || v == 0 || v > PRT_BENCH_MAX_BS)
                 return bad(err, "--bs: '%s' is not a size from 1 to 16M%s", val, "");
             o->bs = (uint32_t)v;
         } else if (strcmp(name, "--qd") == 0 || strcmp(name, "-d") == 0) {
-            if ((rc = count_opt(err, "--qd", val, 1, PRB_MAX_QD, &v)) != 0)
+            if ((rc = count_opt(err, "--qd", val, 1, PRT_BENCH_MAX_QD, &v)) != 0)
                 return rc;
             o->qd = (uint32_t)v;
             qd_set = true;
         } else if (strcmp(name, "--sessions") == 0 || strcmp(name, "-s") == 0) {
-            if ((rc = count_opt(err, "--sessions", val, 1, PRB_MAX_SESSIONS, &v)) != 0)
+            if ((rc = count_opt(err, "--sessions", val, 1, PRT_BENCH_MAX_SESSIONS, &v)) != 0)
                 return rc;
             o->sessions = (uint32_t)v;
         } else if (strcmp(name, "--seconds") == 0 || strcmp(name, "-t") == 0) {
@@ -281,7 +281,7 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
                 return rc;
             o->ios = v;
         } else if (strcmp(name, "--lba-range") == 0) {
-            if (prb_parse_size(val, &v, &suffix) != 0 || v == 0)
+            if (prt_bench_parse_size(val, &v, &suffix) != 0 || v == 0)
                 return bad(err, "--lba-range: '%s' is not a block count or a size (K/M/G/T)%s", val, "");
             o->lba_range = v;
             o->lba_range_bytes = suffix;
@@ -290,7 +290,7 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
                 return rc;
             o->read_pct = (uint32_t)v;
         } else if (strcmp(name, "--registrants") == 0 || strcmp(name, "-r") == 0) {
-            if ((rc = count_opt(err, "--registrants", val, 0, PRB_MAX_REGISTRANTS, &v)) != 0)
+            if ((rc = count_opt(err, "--registrants", val, 0, PRT_BENCH_MAX_REGISTRANTS, &v)) != 0)
                 return rc;
             o->registrants = (uint32_t)v;
         } else if (strcmp(name, "--login-batch") == 0) {
@@ -298,25 +298,25 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
                 return rc;
             o->login_batch = (uint32_t)v;
         } else if (strcmp(name, "--type") == 0) {
-            if (prb_pr_type_from_name(val, &o->pr_type) != 0)
+            if (prt_bench_pr_type_from_name(val, &o->pr_type) != 0)
                 return bad(err, "--type: '%s' is not a PR type (none wr-ex ex-ac wr-ex-ro ex-ac-ro wr-ex-ar "
                                 "ex-ac-ar, or 0 1 3 5 6 7 8)%s", val, "");
             type_set = true;
         } else if (strcmp(name, "--io") == 0) {
-            enum prb_workload w;
-            if (prb_workload_from_name(val, &w) != 0 || prb_workload_is_pr(w))
+            enum prt_bench_workload w;
+            if (prt_bench_workload_from_name(val, &w) != 0 || prt_bench_workload_is_pr(w))
                 return bad(err, "--io: '%s' is not a data workload (randread randwrite seqread seqwrite mixed)%s",
                            val, "");
             o->access_io = w;
         } else if (strcmp(name, "--prin") == 0) {
             if (strcmp(val, "read-keys") == 0 || strcmp(val, "keys") == 0)
-                o->prin = PRB_PRIN_READ_KEYS;
+                o->prin = PRT_BENCH_PRIN_READ_KEYS;
             else if (strcmp(val, "read-full-status") == 0 || strcmp(val, "full") == 0)
-                o->prin = PRB_PRIN_READ_FULL_STATUS;
+                o->prin = PRT_BENCH_PRIN_READ_FULL_STATUS;
             else
                 return bad(err, "--prin: '%s' is not read-keys or read-full-status%s", val, "");
         } else if (strcmp(name, "--rounds") == 0) {
-            if ((rc = count_opt(err, "--rounds", val, 1, PRB_MAX_ROUNDS, &v)) != 0)
+            if ((rc = count_opt(err, "--rounds", val, 1, PRT_BENCH_MAX_ROUNDS, &v)) != 0)
                 return rc;
             o->rounds = (uint32_t)v;
         } else if (strcmp(name, "--seed") == 0) {
@@ -325,7 +325,7 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
             o->seed = v;
         } else if (strcmp(name, "--initiator") == 0 || strcmp(name, "-i") == 0) {
             /* Registrant names append ".r" and up to five digits (RFC 7143 4.2.7.1 caps a name at 223 bytes). */
-            if (val[0] == '\0' || strlen(val) > PRB_INAME_MAX - 1 - 8)
+            if (val[0] == '\0' || strlen(val) > PRT_BENCH_INAME_MAX - 1 - 8)
                 return bad(err, "--initiator: name must be 1 to 215 bytes%s%s", "", "");
             o->iname = val;
         } else {
@@ -336,7 +336,7 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
     if (npos == 0)
         return bad(err, "no workload given (randread randwrite seqread seqwrite mixed pr-access pr-churn "
                         "pr-readkeys); see --help%s%s", "", "");
-    if (prb_workload_from_name(pos[0], &o->workload) != 0)
+    if (prt_bench_workload_from_name(pos[0], &o->workload) != 0)
         return bad(err, "unknown workload '%s'%s", pos[0], "");
     if (o->compare) {
         if (npos > 1)
@@ -355,14 +355,14 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
 
     if (!qd_set) {
         /* A PR OUT sequence depends on the previous command's outcome; readkeys measures one command's cost. */
-        if (o->workload == PRB_W_PR_CHURN || o->workload == PRB_W_PR_READKEYS)
+        if (o->workload == PRT_BENCH_W_PR_CHURN || o->workload == PRT_BENCH_W_PR_READKEYS)
             o->qd = 1;
-        else if (o->workload == PRB_W_SEQREAD || o->workload == PRB_W_SEQWRITE)
+        else if (o->workload == PRT_BENCH_W_SEQREAD || o->workload == PRT_BENCH_W_SEQWRITE)
             o->qd = 8;
         else
             o->qd = 32;
     }
-    if (o->workload == PRB_W_PR_CHURN && o->qd != 1)
+    if (o->workload == PRT_BENCH_W_PR_CHURN && o->qd != 1)
         return bad(err, "pr-churn runs one command at a time per session (each step needs the last); use "
                         "--sessions for concurrency%s%s", "", "");
     if (!type_set) {
@@ -371,17 +371,17 @@ int prb_parse_args(struct prb_opts *o, int argc, char **argv, FILE *err)
          * short-cut its access check on "no reservation" and the lookup cost is what gets measured.
          * pr-churn: Write Exclusive - All Registrants lets several sessions reserve at once, since every
          * registrant is a holder of an all-registrants reservation (SPC-4 5.13.10). */
-        o->pr_type = o->workload == PRB_W_PR_CHURN ? 7 : 6;
+        o->pr_type = o->workload == PRT_BENCH_W_PR_CHURN ? 7 : 6;
     }
-    if (o->workload == PRB_W_PR_CHURN && o->pr_type == 0)
+    if (o->workload == PRT_BENCH_W_PR_CHURN && o->pr_type == 0)
         return bad(err, "pr-churn needs a reservation type (--type none only fits pr-access)%s%s", "", "");
-    if (!prb_workload_is_pr(o->workload) && (o->registrants != 0 || type_set))
+    if (!prt_bench_workload_is_pr(o->workload) && (o->registrants != 0 || type_set))
         return bad(err, "--registrants and --type apply to pr-access, pr-churn and pr-readkeys, not %s%s",
-                   prb_workload_name(o->workload), "");
+                   prt_bench_workload_name(o->workload), "");
     return 0;
 }
 
-void prb_usage(FILE *out)
+void prt_bench_usage(FILE *out)
 {
     fputs("usage: prbench WORKLOAD [options] iscsi://HOST[:PORT]/IQN/LUN\n"
           "       prbench WORKLOAD [options] --vs URL_A URL_B [--rounds N]\n"
@@ -406,7 +406,7 @@ void prb_usage(FILE *out)
           "      --prin SA          pr-readkeys: read-keys or read-full-status\n"
           "      --vs URL_A URL_B   compare: alternate A and B for --rounds rounds (3), print medians and A/B\n"
           "      --seed N           random LBA seed (1)\n"
-          "  -i, --initiator IQN    base initiator name (" PRB_DEFAULT_INAME ")\n"
+          "  -i, --initiator IQN    base initiator name (" PRT_BENCH_DEFAULT_INAME ")\n"
           "      --json             one JSON object per line instead of text\n"
           "  -q, --quiet            compare mode: only the summary\n"
           "exit status: 0 success, 1 login or I/O failure, 2 bad arguments\n",

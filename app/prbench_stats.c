@@ -8,41 +8,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-void prb_hist_init(struct prb_hist *h)
+void prt_bench_hist_init(struct prt_bench_hist *h)
 {
     memset(h, 0, sizeof(*h));
     h->min_ns = UINT64_MAX;
 }
 
-/* Values below PRB_HIST_SUB get a bucket each; above, the bucket is chosen by the position of the highest set bit
- * (the power of two) and the PRB_HIST_SUB_BITS bits below it (the linear step within that power). */
-size_t prb__hist_index(uint64_t ns)
+/* Values below PRT_BENCH_HIST_SUB get a bucket each; above, the bucket is chosen by the position of the highest set bit
+ * (the power of two) and the PRT_BENCH_HIST_SUB_BITS bits below it (the linear step within that power). */
+size_t prt_bench__hist_index(uint64_t ns)
 {
-    if (ns < PRB_HIST_SUB)
+    if (ns < PRT_BENCH_HIST_SUB)
         return (size_t)ns;
     unsigned msb = 63u - (unsigned)__builtin_clzll(ns);
-    unsigned shift = msb - PRB_HIST_SUB_BITS;
-    uint64_t sub = (ns >> shift) & (PRB_HIST_SUB - 1u);
-    return (size_t)(shift + 1u) * PRB_HIST_SUB + (size_t)sub;
+    unsigned shift = msb - PRT_BENCH_HIST_SUB_BITS;
+    uint64_t sub = (ns >> shift) & (PRT_BENCH_HIST_SUB - 1u);
+    return (size_t)(shift + 1u) * PRT_BENCH_HIST_SUB + (size_t)sub;
 }
 
-uint64_t prb__hist_lower(size_t idx)
+uint64_t prt_bench__hist_lower(size_t idx)
 {
-    if (idx < PRB_HIST_SUB)
+    if (idx < PRT_BENCH_HIST_SUB)
         return idx;
-    size_t shift = idx / PRB_HIST_SUB - 1u;
-    uint64_t sub = idx % PRB_HIST_SUB;
-    return (PRB_HIST_SUB | sub) << shift;
+    size_t shift = idx / PRT_BENCH_HIST_SUB - 1u;
+    uint64_t sub = idx % PRT_BENCH_HIST_SUB;
+    return (PRT_BENCH_HIST_SUB | sub) << shift;
 }
 
 static uint64_t hist_upper(size_t idx)
 {
-    if (idx + 1 >= PRB_HIST_BUCKETS)
+    if (idx + 1 >= PRT_BENCH_HIST_BUCKETS)
         return UINT64_MAX;
-    return prb__hist_lower(idx + 1) - 1u;
+    return prt_bench__hist_lower(idx + 1) - 1u;
 }
 
-void prb_hist_add(struct prb_hist *h, uint64_t ns)
+void prt_bench_hist_add(struct prt_bench_hist *h, uint64_t ns)
 {
     h->count++;
     h->sum_ns += ns;
@@ -50,10 +50,10 @@ void prb_hist_add(struct prb_hist *h, uint64_t ns)
         h->min_ns = ns;
     if (ns > h->max_ns)
         h->max_ns = ns;
-    h->bucket[prb__hist_index(ns)]++;
+    h->bucket[prt_bench__hist_index(ns)]++;
 }
 
-void prb_hist_merge(struct prb_hist *dst, const struct prb_hist *src)
+void prt_bench_hist_merge(struct prt_bench_hist *dst, const struct prt_bench_hist *src)
 {
     if (src->count == 0)
         return;
@@ -63,11 +63,11 @@ void prb_hist_merge(struct prb_hist *dst, const struct prb_hist *src)
         dst->min_ns = src->min_ns;
     if (src->max_ns > dst->max_ns)
         dst->max_ns = src->max_ns;
-    for (size_t i = 0; i < PRB_HIST_BUCKETS; i++)
+    for (size_t i = 0; i < PRT_BENCH_HIST_BUCKETS; i++)
         dst->bucket[i] += src->bucket[i];
 }
 
-uint64_t prb_hist_quantile(const struct prb_hist *h, double q)
+uint64_t prt_bench_hist_quantile(const struct prt_bench_hist *h, double q)
 {
     if (h->count == 0)
         return 0;
@@ -83,10 +83,10 @@ uint64_t prb_hist_quantile(const struct prb_hist *h, double q)
     if (rank == 0)
         rank = 1;
     uint64_t seen = 0;
-    for (size_t i = 0; i < PRB_HIST_BUCKETS; i++) {
+    for (size_t i = 0; i < PRT_BENCH_HIST_BUCKETS; i++) {
         seen += h->bucket[i];
         if (seen >= rank) {
-            uint64_t lo = prb__hist_lower(i), hi = hist_upper(i);
+            uint64_t lo = prt_bench__hist_lower(i), hi = hist_upper(i);
             uint64_t mid = lo + (hi - lo) / 2u;
             if (mid < h->min_ns)
                 mid = h->min_ns;
@@ -98,20 +98,20 @@ uint64_t prb_hist_quantile(const struct prb_hist *h, double q)
     return h->max_ns;
 }
 
-double prb_hist_mean_ns(const struct prb_hist *h)
+double prt_bench_hist_mean_ns(const struct prt_bench_hist *h)
 {
     return h->count == 0 ? 0.0 : (double)h->sum_ns / (double)h->count;
 }
 
-void prb_result_finish(struct prb_result *r, const struct prb_hist *h)
+void prt_bench_result_finish(struct prt_bench_result *r, const struct prt_bench_hist *h)
 {
     double t = r->elapsed_s > 0.0 ? r->elapsed_s : 0.0;
     r->iops = t > 0.0 ? (double)r->ops / t : 0.0;
     r->mbps = t > 0.0 ? (double)r->bytes / t / 1e6 : 0.0;
-    r->mean_us = prb_hist_mean_ns(h) / 1e3;
-    r->p50_us = (double)prb_hist_quantile(h, 0.50) / 1e3;
-    r->p99_us = (double)prb_hist_quantile(h, 0.99) / 1e3;
-    r->p999_us = (double)prb_hist_quantile(h, 0.999) / 1e3;
+    r->mean_us = prt_bench_hist_mean_ns(h) / 1e3;
+    r->p50_us = (double)prt_bench_hist_quantile(h, 0.50) / 1e3;
+    r->p99_us = (double)prt_bench_hist_quantile(h, 0.99) / 1e3;
+    r->p999_us = (double)prt_bench_hist_quantile(h, 0.999) / 1e3;
     r->min_us = h->count == 0 ? 0.0 : (double)h->min_ns / 1e3;
     r->max_us = (double)h->max_ns / 1e3;
 }
@@ -127,21 +127,21 @@ static void size_text(char *buf, size_t n, uint64_t v)
 }
 
 /* The workload's shape, shared by the text line and the compare summary. */
-static void shape_text(FILE *out, const struct prb_result *r)
+static void shape_text(FILE *out, const struct prt_bench_result *r)
 {
     char bs[24];
     size_text(bs, sizeof(bs), r->bs);
-    fprintf(out, "%s", prb_workload_name(r->workload));
-    if (r->workload != PRB_W_PR_CHURN && r->workload != PRB_W_PR_READKEYS)
+    fprintf(out, "%s", prt_bench_workload_name(r->workload));
+    if (r->workload != PRT_BENCH_W_PR_CHURN && r->workload != PRT_BENCH_W_PR_READKEYS)
         fprintf(out, " bs=%s", bs);
     fprintf(out, " qd=%u sessions=%u", r->qd, r->sessions);
-    if (r->workload == PRB_W_PR_ACCESS || r->workload == PRB_W_PR_READKEYS)
+    if (r->workload == PRT_BENCH_W_PR_ACCESS || r->workload == PRT_BENCH_W_PR_READKEYS)
         fprintf(out, " registrants=%u", r->registrants);
-    if (r->workload == PRB_W_PR_ACCESS || r->workload == PRB_W_PR_CHURN)
-        fprintf(out, " type=%s", prb_pr_type_name(r->pr_type));
+    if (r->workload == PRT_BENCH_W_PR_ACCESS || r->workload == PRT_BENCH_W_PR_CHURN)
+        fprintf(out, " type=%s", prt_bench_pr_type_name(r->pr_type));
 }
 
-void prb_result_print(FILE *out, const struct prb_result *r)
+void prt_bench_result_print(FILE *out, const struct prt_bench_result *r)
 {
     shape_text(out, r);
     fprintf(out, ": %.0f IOPS %.1f MB/s lat(us) mean=%.1f p50=%.1f p99=%.1f p99.9=%.1f", r->iops, r->mbps,
@@ -156,7 +156,7 @@ void prb_result_print(FILE *out, const struct prb_result *r)
     fprintf(out, "] %s\n", r->url != NULL ? r->url : "");
 }
 
-void prb_json_string(FILE *out, const char *s)
+void prt_bench_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
@@ -179,16 +179,16 @@ static void json_num(FILE *out, double v)
         fputs("null", out);
 }
 
-static void json_body(FILE *out, const struct prb_result *r)
+static void json_body(FILE *out, const struct prt_bench_result *r)
 {
     fputs("\"workload\":", out);
-    prb_json_string(out, prb_workload_name(r->workload));
+    prt_bench_json_string(out, prt_bench_workload_name(r->workload));
     fputs(",\"url\":", out);
-    prb_json_string(out, r->url);
+    prt_bench_json_string(out, r->url);
     fprintf(out, ",\"bs\":%u,\"qd\":%u,\"sessions\":%u,\"registrants\":%u,\"pr_type\":", r->bs, r->qd, r->sessions,
             r->registrants);
     if (r->pr_type >= 0)
-        prb_json_string(out, prb_pr_type_name(r->pr_type));
+        prt_bench_json_string(out, prt_bench_pr_type_name(r->pr_type));
     else
         fputs("null", out);
     fprintf(out, ",\"ops\":%llu,\"bytes\":%llu,\"retries\":%llu,\"conflicts\":%llu,\"keys_seen\":",
@@ -221,7 +221,7 @@ static void json_body(FILE *out, const struct prb_result *r)
     fputs("}", out);
 }
 
-void prb_result_json(FILE *out, const struct prb_result *r)
+void prt_bench_result_json(FILE *out, const struct prt_bench_result *r)
 {
     fputc('{', out);
     json_body(out, r);
@@ -234,7 +234,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double prb_median(double *v, size_t n)
+double prt_bench_median(double *v, size_t n)
 {
     if (n == 0)
         return 0.0;
@@ -249,12 +249,12 @@ static double ratio(double a, double b)
 
 /* Medians of every figure of one side; the counters come from the round whose IOPS is the median (the lower
  * middle one for an even count), so they describe a run that happened. */
-static void median_side(struct prb_result *m, const struct prb_result *v, size_t n, double *tmp)
+static void median_side(struct prt_bench_result *m, const struct prt_bench_result *v, size_t n, double *tmp)
 {
     size_t pick = 0;
     for (size_t i = 0; i < n; i++)
         tmp[i] = v[i].iops;
-    double mid_iops = prb_median(tmp, n);
+    double mid_iops = prt_bench_median(tmp, n);
     double best = INFINITY;
     for (size_t i = 0; i < n; i++) {
         double d = v[i].iops > mid_iops ? v[i].iops - mid_iops : mid_iops - v[i].iops;
@@ -268,7 +268,7 @@ static void median_side(struct prb_result *m, const struct prb_result *v, size_t
     do {                                                                                                             \
         for (size_t i = 0; i < n; i++)                                                                               \
             tmp[i] = v[i].field;                                                                                     \
-        m->field = prb_median(tmp, n);                                                                               \
+        m->field = prt_bench_median(tmp, n);                                                                               \
     } while (0)
     MEDIAN_OF(iops);
     MEDIAN_OF(mbps);
@@ -281,7 +281,7 @@ static void median_side(struct prb_result *m, const struct prb_result *v, size_t
 #undef MEDIAN_OF
 }
 
-int prb_compare(struct prb_compare *c, const struct prb_result *a, const struct prb_result *b, size_t rounds)
+int prt_bench_compare(struct prt_bench_compare *c, const struct prt_bench_result *a, const struct prt_bench_result *b, size_t rounds)
 {
     if (rounds == 0)
         return -EINVAL;
@@ -302,13 +302,13 @@ int prb_compare(struct prb_compare *c, const struct prb_result *a, const struct 
     return 0;
 }
 
-static void side_line(FILE *out, const char *label, const struct prb_result *r, uint32_t rounds)
+static void side_line(FILE *out, const char *label, const struct prt_bench_result *r, uint32_t rounds)
 {
     fprintf(out, "%s median of %u: %.0f IOPS %.1f MB/s lat(us) mean=%.1f p50=%.1f p99=%.1f p99.9=%.1f %s\n", label,
             rounds, r->iops, r->mbps, r->mean_us, r->p50_us, r->p99_us, r->p999_us, r->url != NULL ? r->url : "");
 }
 
-void prb_compare_print(FILE *out, const struct prb_compare *c)
+void prt_bench_compare_print(FILE *out, const struct prt_bench_compare *c)
 {
     shape_text(out, &c->a);
     fputc('\n', out);
@@ -328,7 +328,7 @@ void prb_compare_print(FILE *out, const struct prb_compare *c)
     fputc('\n', out);
 }
 
-void prb_compare_json(FILE *out, const struct prb_compare *c)
+void prt_bench_compare_json(FILE *out, const struct prt_bench_compare *c)
 {
     fprintf(out, "{\"compare\":true,\"rounds\":%u,\"a\":{", c->rounds);
     json_body(out, &c->a);

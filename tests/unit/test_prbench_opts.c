@@ -13,7 +13,7 @@
 #define URL2 "iscsi://127.0.0.1:3270/iqn.2026-11.org.peer:tgt/1"
 
 struct parsed {
-    struct prb_opts o;
+    struct prt_bench_opts o;
     int rc;
     char *err;
     size_t err_len;
@@ -34,7 +34,7 @@ static struct parsed *parse(const char *first, ...)
     assert_non_null(p);
     FILE *err = open_memstream(&p->err, &p->err_len);
     assert_non_null(err);
-    p->rc = prb_parse_args(&p->o, argc, argv, err);
+    p->rc = prt_bench_parse_args(&p->o, argc, argv, err);
     fclose(err);
     return p;
 }
@@ -56,7 +56,7 @@ static size_t lines(const char *s)
 /* A refusal is exit status 2 and exactly one line on the error stream, which names the problem. */
 static void assert_refused(struct parsed *p, const char *needle)
 {
-    assert_int_equal(p->rc, PRB_EXIT_USAGE);
+    assert_int_equal(p->rc, PRT_BENCH_EXIT_USAGE);
     assert_int_equal(lines(p->err), 1);
     assert_non_null(strstr(p->err, "prbench: "));
     assert_non_null(strstr(p->err, needle));
@@ -67,7 +67,7 @@ static void test_randread_defaults_are_4k_qd32_one_session_ten_seconds(void **st
     struct parsed *p = parse("randread", URL, NULL);
     assert_int_equal(p->rc, 0);
     assert_int_equal(p->err_len, 0);
-    assert_int_equal(p->o.workload, PRB_W_RANDREAD);
+    assert_int_equal(p->o.workload, PRT_BENCH_W_RANDREAD);
     assert_string_equal(p->o.url, URL);
     assert_int_equal(p->o.bs, 4096);
     assert_int_equal(p->o.qd, 32);
@@ -106,7 +106,7 @@ static void test_pr_access_defaults_to_exclusive_access_registrants_only_and_ran
     assert_int_equal(p->rc, 0);
     assert_int_equal(p->o.pr_type, 6);
     assert_int_equal(p->o.registrants, 1000);
-    assert_int_equal(p->o.access_io, PRB_W_RANDREAD);
+    assert_int_equal(p->o.access_io, PRT_BENCH_W_RANDREAD);
     assert_int_equal(p->o.qd, 32);
     assert_false(p->o.drop_registrants);
     done(p);
@@ -116,7 +116,7 @@ static void test_options_accept_both_separate_and_equals_values(void **state)
 {
     struct parsed *p = parse("--bs=128K", "seqread", "--qd", "8", "--sessions=4", URL, "-t", "2.5", "--json", NULL);
     assert_int_equal(p->rc, 0);
-    assert_int_equal(p->o.workload, PRB_W_SEQREAD);
+    assert_int_equal(p->o.workload, PRT_BENCH_W_SEQREAD);
     assert_int_equal(p->o.bs, 131072);
     assert_int_equal(p->o.qd, 8);
     assert_int_equal(p->o.sessions, 4);
@@ -131,14 +131,14 @@ static void test_pr_options_are_parsed(void **state)
                              "--login-batch", "8", "-r", "100", NULL);
     assert_int_equal(p->rc, 0);
     assert_int_equal(p->o.pr_type, 5);
-    assert_int_equal(p->o.access_io, PRB_W_RANDWRITE);
+    assert_int_equal(p->o.access_io, PRT_BENCH_W_RANDWRITE);
     assert_true(p->o.drop_registrants);
     assert_int_equal(p->o.login_batch, 8);
     assert_int_equal(p->o.registrants, 100);
     done(p);
     p = parse("pr-readkeys", URL, "--prin", "read-full-status", NULL);
     assert_int_equal(p->rc, 0);
-    assert_int_equal(p->o.prin, PRB_PRIN_READ_FULL_STATUS);
+    assert_int_equal(p->o.prin, PRT_BENCH_PRIN_READ_FULL_STATUS);
     done(p);
     p = parse("pr-access", URL, "--type", "none", NULL);
     assert_int_equal(p->rc, 0);
@@ -289,40 +289,40 @@ static void test_pr_options_on_a_data_workload_are_refused(void **state)
 static void test_pr_type_accepts_names_and_spc4_codes_only(void **state)
 {
     int t = -1;
-    assert_int_equal(prb_pr_type_from_name("ex-ac-ar", &t), 0);
+    assert_int_equal(prt_bench_pr_type_from_name("ex-ac-ar", &t), 0);
     assert_int_equal(t, 8);
-    assert_int_equal(prb_pr_type_from_name("3", &t), 0);
+    assert_int_equal(prt_bench_pr_type_from_name("3", &t), 0);
     assert_int_equal(t, 3);
     /* SPC-4 6.16.2: 2h and 4h are obsolete, 9h and above reserved. */
-    assert_int_equal(prb_pr_type_from_name("2", &t), -EINVAL);
-    assert_int_equal(prb_pr_type_from_name("4", &t), -EINVAL);
-    assert_int_equal(prb_pr_type_from_name("9", &t), -EINVAL);
-    assert_int_equal(prb_pr_type_from_name("wr", &t), -EINVAL);
-    assert_string_equal(prb_pr_type_name(5), "wr-ex-ro");
-    assert_string_equal(prb_pr_type_name(2), "?");
+    assert_int_equal(prt_bench_pr_type_from_name("2", &t), -EINVAL);
+    assert_int_equal(prt_bench_pr_type_from_name("4", &t), -EINVAL);
+    assert_int_equal(prt_bench_pr_type_from_name("9", &t), -EINVAL);
+    assert_int_equal(prt_bench_pr_type_from_name("wr", &t), -EINVAL);
+    assert_string_equal(prt_bench_pr_type_name(5), "wr-ex-ro");
+    assert_string_equal(prt_bench_pr_type_name(2), "?");
 }
 
 static void test_size_suffixes_are_binary_and_overflow_is_caught(void **state)
 {
     uint64_t v = 0;
     bool suffix = true;
-    assert_int_equal(prb_parse_size("512", &v, &suffix), 0);
+    assert_int_equal(prt_bench_parse_size("512", &v, &suffix), 0);
     assert_int_equal(v, 512);
     assert_false(suffix);
-    assert_int_equal(prb_parse_size("4k", &v, &suffix), 0);
+    assert_int_equal(prt_bench_parse_size("4k", &v, &suffix), 0);
     assert_int_equal(v, 4096);
     assert_true(suffix);
-    assert_int_equal(prb_parse_size("128KiB", &v, NULL), 0);
+    assert_int_equal(prt_bench_parse_size("128KiB", &v, NULL), 0);
     assert_int_equal(v, 131072);
-    assert_int_equal(prb_parse_size("1G", &v, NULL), 0);
+    assert_int_equal(prt_bench_parse_size("1G", &v, NULL), 0);
     assert_int_equal(v, 1ull << 30);
-    assert_int_equal(prb_parse_size("2T", &v, NULL), 0);
+    assert_int_equal(prt_bench_parse_size("2T", &v, NULL), 0);
     assert_int_equal(v, 2ull << 40);
-    assert_int_equal(prb_parse_size("16777216T", &v, NULL), -ERANGE);
-    assert_int_equal(prb_parse_size("18446744073709551616", &v, NULL), -ERANGE);
-    assert_int_equal(prb_parse_size("4KX", &v, NULL), -EINVAL);
-    assert_int_equal(prb_parse_size("-4", &v, NULL), -EINVAL);
-    assert_int_equal(prb_parse_size(NULL, &v, NULL), -EINVAL);
+    assert_int_equal(prt_bench_parse_size("16777216T", &v, NULL), -ERANGE);
+    assert_int_equal(prt_bench_parse_size("18446744073709551616", &v, NULL), -ERANGE);
+    assert_int_equal(prt_bench_parse_size("4KX", &v, NULL), -EINVAL);
+    assert_int_equal(prt_bench_parse_size("-4", &v, NULL), -EINVAL);
+    assert_int_equal(prt_bench_parse_size(NULL, &v, NULL), -EINVAL);
 }
 
 static void test_lba_range_is_blocks_without_suffix_and_bytes_with_one(void **state)
@@ -368,10 +368,10 @@ static void test_usage_names_every_workload_and_the_exit_statuses(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    prb_usage(f);
+    prt_bench_usage(f);
     fclose(f);
-    for (unsigned w = 0; w < PRB_W_COUNT; w++)
-        assert_non_null(strstr(buf, prb_workload_name((enum prb_workload)w)));
+    for (unsigned w = 0; w < PRT_BENCH_W_COUNT; w++)
+        assert_non_null(strstr(buf, prt_bench_workload_name((enum prt_bench_workload)w)));
     assert_non_null(strstr(buf, "exit status: 0 success, 1 login or I/O failure, 2 bad arguments"));
     free(buf);
 }
