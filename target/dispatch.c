@@ -86,6 +86,23 @@ void tgt_lu_abort_nexus_tasks(struct tgt_lu *lu, uint32_t itn, const struct tgt_
             tgt__task_abort(c, lu->mode.tas);
         c = next;
     }
+    /* SPC-4 5.13.11.2.5: the preempted nexus's writes still waiting for Data-Out are aborted as well; the PR OUT
+     * itself is in the target, never among them. */
+    tgt__abort_held(lu->srv, itn, lu->lun, lu->mode.tas && (!except || tgt_cmd_itn(except) != itn));
+}
+
+void tgt_server_set_held_abort(struct tgt_server *srv, unsigned (*fn)(void *ctx, uint32_t itn, uint64_t lun, bool tas),
+                               void *ctx)
+{
+    srv->held_abort = fn;
+    srv->held_ctx = fn ? ctx : NULL;
+}
+
+unsigned tgt__abort_held(struct tgt_server *srv, uint32_t itn, uint64_t lun, bool tas)
+{
+    if (!srv->held_abort || itn == PR_ITN_NONE)
+        return 0;
+    return srv->held_abort(srv->held_ctx, itn, lun, tas);
 }
 
 struct tgt_cmd *tgt__cmd_of_work(struct tgt_work *w)

@@ -192,6 +192,16 @@ enum tgt_tmf_result tgt_tmf(struct tgt_server *srv, struct tgt_nexus *nx, enum t
 /* Number of commands of nexus nx still inside the target (submitted, done() not yet called). */
 unsigned tgt_nexus_cmds_in_flight(const struct tgt_nexus *nx);
 
+/* Commands the transport has received but not submitted yet (a write still collecting its Data-Out, RFC 7143
+ * 10.7) are in the task set all the same (SAM-5 5.6). When the target terminates tasks of an I_T nexus other
+ * than the one whose command or function asked for it (PREEMPT AND ABORT, CLEAR TASK SET, LOGICAL UNIT RESET,
+ * target resets), it also calls fn for that nexus: fn terminates every such task of nexus itn addressed to lun,
+ * ending each with TASK ABORTED when tas is true and silently otherwise, and returns how many it terminated.
+ * The requester's own tasks the transport terminates itself before calling tgt_tmf().
+ * fn runs on the loop thread and must not call back into the target; fn == NULL removes it. */
+void tgt_server_set_held_abort(struct tgt_server *srv, unsigned (*fn)(void *ctx, uint32_t itn, uint64_t lun, bool tas),
+                               void *ctx);
+
 /* ---- operator hooks (target/fault.c): event sink, fault injection, read-only views ------------------------ */
 
 /* Something the operator may want to see happen (the PR event log of the control socket). */

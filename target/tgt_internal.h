@@ -251,6 +251,9 @@ struct tgt_server {
     unsigned n_lus, cap_lus;
     struct tgt_nexus **nexus; /* indexed by itn id */
     uint32_t nexus_cap;
+    /* tgt_server_set_held_abort(): the transport's unsubmitted tasks (dispatch.c). */
+    unsigned (*held_abort)(void *ctx, uint32_t itn, uint64_t lun, bool tas);
+    void *held_ctx;
 };
 
 /* Backends (lu_mem.c, lu_file.c): fill lu->ops, size and backend state. 0 or -errno with a reason in err. */
@@ -271,6 +274,9 @@ void tgt__ua_free(struct tgt_lu *lu);
 
 /* Task set (dispatch.c). */
 void tgt__task_set_remove(struct tgt_cmd *cmd);
+/* Terminate the tasks the transport still holds for nexus itn on lun (tgt_server_set_held_abort); returns how
+ * many it terminated, 0 when no transport registered. */
+unsigned tgt__abort_held(struct tgt_server *srv, uint32_t itn, uint64_t lun, bool tas);
 /* Terminate cmd because of a task management function or PREEMPT AND ABORT (SAM-5 5.6). tas: report TASK
  * ABORTED (control mode page TAS=1, and the task belongs to another I_T nexus than the requester). */
 void tgt__task_abort(struct tgt_cmd *cmd, bool tas);

@@ -10,6 +10,7 @@
 /* Terminate every task of lu (of nexus only_itn, or of all nexuses when only_itn is PR_ITN_NONE). */
 static void abort_tasks(struct tgt_lu *lu, uint32_t requester, uint32_t only_itn, bool ua_if_no_tas)
 {
+    struct tgt_server *srv = lu->srv;
     struct tgt_cmd *c = lu->ts_head;
 
     while (c) {
@@ -25,6 +26,18 @@ static void abort_tasks(struct tgt_lu *lu, uint32_t requester, uint32_t only_itn
             tgt__task_abort(c, other && lu->mode.tas);
         }
         c = next;
+    }
+    /* SAM-5 5.6: the other nexuses' writes still collecting Data-Out in the transport are tasks of this task set
+     * too. The requester's own the transport has already terminated before asking for the function. */
+    if (!srv->held_abort)
+        return;
+    for (uint32_t itn = 0; itn < srv->nexus_cap; itn++) {
+        if (itn == requester || !srv->nexus[itn] || !srv->nexus[itn]->logged_in)
+            continue;
+        if (only_itn != PR_ITN_NONE && itn != only_itn)
+            continue;
+        if (tgt__abort_held(srv, itn, lu->lun, lu->mode.tas) && !lu->mode.tas && ua_if_no_tas)
+            tgt_ua_raise(lu, itn, 0x2f, 0x00);
     }
 }
 

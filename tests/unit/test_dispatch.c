@@ -338,10 +338,45 @@ static void test_write_to_read_only_lu_is_data_protect(void **state)
     fx_free(f);
 }
 
+static unsigned held_abort_record(void *ctx, uint32_t itn, uint64_t lun, bool tas)
+{
+    uint64_t *rec = ctx;
+
+    rec[0]++;
+    rec[1] = itn;
+    rec[2] = lun;
+    rec[3] = tas;
+    return 1;
+}
+
+static void test_preempt_and_abort_also_ends_the_preempted_nexus_writes_held_by_the_transport(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_lu *lu = tgt_server_lu(f->srv, 0);
+    uint64_t rec[4] = { 0 };
+
+    tgt_server_set_held_abort(f->srv, held_abort_record, rec);
+    tgt_lu_abort_nexus_tasks(lu, tgt_nexus_id(f->b), NULL);
+    assert_true(rec[0] == 1);
+    assert_true(rec[1] == tgt_nexus_id(f->b));
+    assert_true(rec[2] == 0);
+    assert_true(rec[3] == 1); /* TAS=1 by default: TASK ABORTED */
+    lu->mode.tas = false;
+    tgt_lu_abort_nexus_tasks(lu, tgt_nexus_id(f->b), NULL);
+    assert_true(rec[0] == 2);
+    assert_true(rec[3] == 0);
+    /* Without a transport hook nothing is called. */
+    tgt_server_set_held_abort(f->srv, NULL, rec);
+    tgt_lu_abort_nexus_tasks(lu, tgt_nexus_id(f->b), NULL);
+    assert_true(rec[0] == 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_inquiry_on_missing_lun_reports_qualifier_011b, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preempt_and_abort_also_ends_the_preempted_nexus_writes_held_by_the_transport,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_luns_and_request_sense_work_on_missing_lun, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_commands_on_missing_lun_get_lun_not_supported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_opcode_is_invalid_command_operation_code, setup, teardown),

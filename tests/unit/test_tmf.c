@@ -304,6 +304,84 @@ static void test_preempt_and_abort_hook_aborts_only_the_named_nexus(void **state
     assert_int_equal(t->cmds[1].status, TGT_STATUS_TASK_ABORTED); /* TAS=1 by default */
 }
 
+/* What the transport was asked to terminate among the tasks it holds (tgt_server_set_held_abort). */
+struct held_log {
+    int calls;
+    uint32_t itn[8];
+    uint64_t lun[8];
+    bool tas[8];
+    unsigned answer; /* how many tasks the fake transport says it terminated */
+};
+
+static unsigned held_abort(void *ctx, uint32_t itn, uint64_t lun, bool tas)
+{
+    struct held_log *h = ctx;
+
+    if (h->calls < 8) {
+        h->itn[h->calls] = itn;
+        h->lun[h->calls] = lun;
+        h->tas[h->calls] = tas;
+    }
+    h->calls++;
+    return h->answer;
+}
+
+static void test_clear_task_set_also_ends_the_other_nexus_writes_held_by_the_transport(void **state)
+{
+    struct tfx *t = *state;
+    struct held_log h = { .answer = 1 };
+
+    tgt_server_set_held_abort(t->srv, held_abort, &h);
+    assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_CLEAR_TASK_SET, 0, NULL), TGT_TMF_COMPLETE);
+    /* Only B: the requester's own held tasks the transport ends before asking for the function. */
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(h.itn[0], tgt_nexus_id(t->b));
+    assert_true(h.lun[0] == 0);
+    assert_true(h.tas[0]);
+    /* TAS=1: the aborted task itself told B; no unit attention. */
+    expect_ua(t, t->b, 0, 0);
+    tgt_server_set_held_abort(t->srv, NULL, NULL);
+}
+
+static void test_held_writes_ended_without_tas_raise_commands_cleared_by_another_initiator(void **state)
+{
+    struct tfx *t = *state;
+    struct held_log h = { .answer = 0 };
+
+    tgt_server_lu(t->srv, 0)->mode.tas = false;
+    tgt_server_set_held_abort(t->srv, held_abort, &h);
+    /* Nothing held for B: nothing to tell it. */
+    assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_CLEAR_TASK_SET, 0, NULL), TGT_TMF_COMPLETE);
+    assert_int_equal(h.calls, 1);
+    assert_false(h.tas[0]);
+    expect_ua(t, t->b, 0, 0);
+    /* One held write of B ended silently: SAM-5 7.5 / SPC-4 7.5.8 COMMANDS CLEARED BY ANOTHER INITIATOR. */
+    h.answer = 1;
+    assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_CLEAR_TASK_SET, 0, NULL), TGT_TMF_COMPLETE);
+    expect_ua(t, t->b, 0x2f, 0x00);
+    expect_ua(t, t->a, 0, 0);
+    tgt_server_set_held_abort(t->srv, NULL, NULL);
+}
+
+static void test_lun_reset_asks_the_transport_only_for_other_logged_in_nexuses(void **state)
+{
+    struct tfx *t = *state;
+    struct held_log h = { .answer = 0 };
+
+    tgt_server_set_held_abort(t->srv, held_abort, &h);
+    assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_LUN_RESET, 0, NULL), TGT_TMF_COMPLETE);
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(h.itn[0], tgt_nexus_id(t->b));
+    tgt_nexus_logout(t->b);
+    h.calls = 0;
+    assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_TARGET_WARM_RESET, 0, NULL), TGT_TMF_COMPLETE);
+    assert_int_equal(h.calls, 0);
+    /* ABORT TASK SET concerns the requester alone, whose held tasks the transport already ended. */
+    assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_ABORT_TASK_SET, 0, NULL), TGT_TMF_COMPLETE);
+    assert_int_equal(h.calls, 0);
+    tgt_server_set_held_abort(t->srv, NULL, NULL);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -313,6 +391,9 @@ int main(void)
         T(test_abort_task_set_ends_only_the_requesters_tasks),
         T(test_clear_task_set_with_tas_reports_task_aborted_to_the_other_nexus),
         T(test_clear_task_set_without_tas_tells_the_other_nexus_by_unit_attention),
+        T(test_clear_task_set_also_ends_the_other_nexus_writes_held_by_the_transport),
+        T(test_held_writes_ended_without_tas_raise_commands_cleared_by_another_initiator),
+        T(test_lun_reset_asks_the_transport_only_for_other_logged_in_nexuses),
         T(test_lun_reset_aborts_everything_and_raises_bus_device_reset_for_all),
         T(test_lun_reset_releases_spc2_reservations),
         T(test_target_resets_raise_reset_or_power_on),
