@@ -40,7 +40,7 @@ enum prt_bench_workload {
     PRT_BENCH_W_COUNT
 };
 
-/* Which PR IN service action pr-readkeys issues (SPC-4 6.14.1 Table 166). */
+/* Which PR IN service action pr-readkeys issues (SPC-4 6.15.1). */
 enum prt_bench_prin {
     PRT_BENCH_PRIN_READ_KEYS = 0,
     PRT_BENCH_PRIN_READ_FULL_STATUS = 3,

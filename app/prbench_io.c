@@ -32,7 +32,7 @@
 #define PRT_BENCH_DRAIN_LIMIT_NS (5ull * 1000000000ull)
 /* A measurement in which no command completes for this long has a stuck target, not a slow one. */
 #define PRT_BENCH_STALL_LIMIT_NS (30ull * 1000000000ull)
-/* PR IN ALLOCATION LENGTH is a two-byte field (SPC-4 6.14.1). */
+/* PR IN ALLOCATION LENGTH is a two-byte field (SPC-4 6.15.1). */
 #define PRT_BENCH_PRIN_ALLOC 65535u
 /* Data buffers of all slots together; beyond this the command line asks for more memory than a benchmark needs. */
 #define PRT_BENCH_MAX_BUFFER_BYTES (1ull << 30)
@@ -465,7 +465,7 @@ static void script_cb(struct iscsi_context *ctx, int status, void *data, void *p
             run->blocks = rc16->returned_lba + 1;
         }
     } else if (step == ST_READKEYS) {
-        /* SPC-4 6.14.2: ADDITIONAL LENGTH counts every registered key even when the allocation length truncates
+        /* SPC-4 6.15.2: ADDITIONAL LENGTH counts every registered key even when the allocation length truncates
          * the list, so eight bytes tell the number of registrations. */
         if (t->datain.size >= 8)
             run->keys_seen = be32(t->datain.data + 4) / 8;

@@ -41,8 +41,8 @@ bool prt_bench_workload_reads(enum prt_bench_workload w)
     return w == PRT_BENCH_W_RANDREAD || w == PRT_BENCH_W_SEQREAD || w == PRT_BENCH_W_MIXED;
 }
 
-/* SPC-4 6.16.2 (persistent reservation type codes); the short names are sg_persist's. Type 0 is not a
- * reservation type: here it means "register only, reserve nothing". */
+/* Persistent reservation TYPE codes (SPC-4 6.15.3; their access rules in 5.13.1); the short names are
+ * sg_persist's. Type 0 is not a reservation type: here it means "register only, reserve nothing". */
 static const struct {
     const char *name;
     int type;
@@ -367,7 +367,7 @@ int prt_bench_parse_args(struct prt_bench_opts *o, int argc, char **argv, FILE *
                         "--sessions for concurrency%s%s", "", "");
     if (!type_set) {
         /* pr-access: under Exclusive Access - Registrants Only every READ and WRITE is allowed or refused by
-         * whether its I_T nexus is registered (SPC-4 5.13.1, type 6h of 6.16.2), so the device server cannot
+         * whether its I_T nexus is registered (SPC-4 5.13.1, type 6h), so the device server cannot
          * short-cut its access check on "no reservation" and the lookup cost is what gets measured.
          * pr-churn: Write Exclusive - All Registrants lets several sessions reserve at once, since every
          * registrant is a holder of an all-registrants reservation (SPC-4 5.13.10). */

@@ -293,7 +293,7 @@ static void test_pr_type_accepts_names_and_spc4_codes_only(void **state)
     assert_int_equal(t, 8);
     assert_int_equal(prt_bench_pr_type_from_name("3", &t), 0);
     assert_int_equal(t, 3);
-    /* SPC-4 6.16.2: 2h and 4h are obsolete, 9h and above reserved. */
+    /* SPC-4 6.15.3: 2h and 4h are obsolete, 9h and above reserved. */
     assert_int_equal(prt_bench_pr_type_from_name("2", &t), -EINVAL);
     assert_int_equal(prt_bench_pr_type_from_name("4", &t), -EINVAL);
     assert_int_equal(prt_bench_pr_type_from_name("9", &t), -EINVAL);
