@@ -2,7 +2,7 @@
 # Throughput of prtarget against tgt (shared/peers.md), on equal LUs: both back a 1 GiB file on tmpfs; prtarget's
 # mem:1G LU is measured as well. iscsi-perf runs 4 KiB random reads at QD32 and 128 KiB sequential reads at QD8
 # against each target, alternating targets, three rounds; the script prints the medians and prtarget/tgt.
-# Not part of CI (it needs tgt, which allows one instance per machine, and a quiet machine).
+# Not part of CI (it needs tgt and a quiet machine). It runs its own tgtd on its own management port (-C).
 #
 #   scripts/bench.sh [--seconds N] [--rounds N]
 # Environment: PRTARGET (binary; default build/app/prtarget, build it RelWithDebInfo or Release).
@@ -26,18 +26,35 @@ for c in iscsi-perf tgtd tgtadm; do
     command -v "$c" >/dev/null || { echo "bench.sh: $c missing (scripts/setup.sh --with-tgt)" >&2; exit 2; }
 done
 [ -x "$prtarget" ] || { echo "bench.sh: $prtarget not built" >&2; exit 2; }
-if pgrep -x tgtd >/dev/null; then
-    echo "bench.sh: a tgtd is already running; tgt allows one instance per machine (stop it first)" >&2
-    exit 2
-fi
+
+# A free loopback TCP port in [from, from+100): tgtd cannot pick an ephemeral port itself.
+free_port() {
+    local p
+    for p in $(seq "$1" $(($1 + 99))); do
+        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+    done
+    return 1
+}
 
 shm="${PRT_BENCH_DIR:-/dev/shm}"
 work="$(mktemp -d "$shm/prt-bench.XXXXXX")"
 prt_pid=""
 tgt_pid=""
+tgt_ctl=""
+# tgtd keeps running on SIGTERM while it has targets: delete them, ask the daemon to exit, then make sure.
+stop_tgt() {
+    [ -n "$tgt_pid" ] || return 0
+    tgtadm -C "$tgt_ctl" --lld iscsi --op delete --mode target --tid 1 --force >/dev/null 2>&1
+    tgtadm -C "$tgt_ctl" --op delete --mode system --force >/dev/null 2>&1
+    kill "$tgt_pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$tgt_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$tgt_pid" 2>/dev/null
+    wait "$tgt_pid" 2>/dev/null
+    tgt_pid=""
+}
 cleanup() {
     [ -n "$prt_pid" ] && kill "$prt_pid" 2>/dev/null && wait "$prt_pid" 2>/dev/null
-    [ -n "$tgt_pid" ] && kill "$tgt_pid" 2>/dev/null && wait "$tgt_pid" 2>/dev/null
+    stop_tgt
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,13 +65,15 @@ truncate -s 1G "$work/prt.img"
 dd if=/dev/zero of="$work/tgt.img" bs=1M count=1024 conv=notrunc status=none
 dd if=/dev/zero of="$work/prt.img" bs=1M count=1024 conv=notrunc status=none
 
-tgt_port=3270
-tgtd -f --iscsi portal=127.0.0.1:$tgt_port >"$work/tgtd.log" 2>&1 &
+# Our own tgtd on its own management channel (-C) and portal, so a tgtd someone else runs is left alone.
+tgt_port="$(free_port 3270)"
+tgt_ctl=$(( 1000 + $$ % 8000 ))
+tgtd -f -C "$tgt_ctl" --iscsi portal=127.0.0.1:$tgt_port >"$work/tgtd.log" 2>&1 &
 tgt_pid=$!
 sleep 1
-tgtadm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-11.org.peer:tgt
-tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$work/tgt.img"
-tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL
+tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode target --tid 1 -T iqn.2026-11.org.peer:tgt
+tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$work/tgt.img"
+tgtadm -C "$tgt_ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL
 tgt_url="iscsi://127.0.0.1:$tgt_port/iqn.2026-11.org.peer:tgt/1"
 
 "$prtarget" --listen 127.0.0.1:0 --lun "file:$work/prt.img" --lun mem:1G --log-level warn >"$work/ready" 2>"$work/prtarget.log" &

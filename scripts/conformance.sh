@@ -42,10 +42,22 @@ command -v iscsi-test-cu >/dev/null || { echo "conformance.sh: iscsi-test-cu mis
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/prt-conformance.XXXXXX")"
 tgt_pid=""
+tgt_ctl=""
 prt_pid=""
+# tgtd keeps running on SIGTERM while it has targets: delete them, ask the daemon to exit, then make sure.
+stop_tgt() {
+    [ -n "$tgt_pid" ] || return 0
+    tgtadm -C "$tgt_ctl" --lld iscsi --op delete --mode target --tid 1 --force >/dev/null 2>&1
+    tgtadm -C "$tgt_ctl" --op delete --mode system --force >/dev/null 2>&1
+    kill "$tgt_pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$tgt_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$tgt_pid" 2>/dev/null
+    wait "$tgt_pid" 2>/dev/null
+    tgt_pid=""
+}
 cleanup() {
     [ -n "$prt_pid" ] && kill "$prt_pid" 2>/dev/null && wait "$prt_pid" 2>/dev/null
-    [ -n "$tgt_pid" ] && kill "$tgt_pid" 2>/dev/null && wait "$tgt_pid" 2>/dev/null
+    stop_tgt
     if [ $keep -eq 1 ]; then echo "conformance.sh: logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -78,22 +90,32 @@ start_prtarget() {
     fi
 }
 
+# A free loopback TCP port in [from, from+100): tgtd cannot pick an ephemeral port itself.
+free_port() {
+    local p
+    for p in $(seq "$1" $(($1 + 99))); do
+        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
 # Start tgtd as shared/peers.md describes; sets tgt_pid, url1, url2.
 start_tgt() {
     command -v tgtd >/dev/null || { echo "conformance.sh: tgt is not installed (scripts/setup.sh --with-tgt)" >&2; exit 2; }
-    if pgrep -x tgtd >/dev/null; then
-        echo "conformance.sh: a tgtd is already running; tgt allows one instance per machine" >&2
-        exit 2
-    fi
+    # Our own tgtd on its own management channel (-C) and portals, so a tgtd someone else runs is left alone.
+    local port1 port2
+    tgt_ctl=$(( 1000 + $$ % 8000 ))
+    port1="$(free_port 3270)"
+    port2="$(free_port $((port1 + 1)))"
     truncate -s 256M "$work/tgt.img"
-    tgtd -f --iscsi portal=127.0.0.1:3270 >"$work/tgtd.log" 2>&1 &
+    tgtd -f -C "$tgt_ctl" --iscsi portal=127.0.0.1:$port1,portal=127.0.0.1:$port2 >"$work/tgtd.log" 2>&1 &
     tgt_pid=$!
     sleep 1
-    tgtadm --lld iscsi --op new --mode target --tid 1 -T iqn.2026-11.org.peer:tgt
-    tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$work/tgt.img"
-    tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL
-    url1="iscsi://127.0.0.1:3270/iqn.2026-11.org.peer:tgt/1"
-    url2="$url1"
+    tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode target --tid 1 -T iqn.2026-11.org.peer:tgt
+    tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$work/tgt.img"
+    tgtadm -C "$tgt_ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL
+    url1="iscsi://127.0.0.1:$port1/iqn.2026-11.org.peer:tgt/1"
+    url2="iscsi://127.0.0.1:$port2/iqn.2026-11.org.peer:tgt/1"
 }
 
 # Score one iscsi-test-cu log: prints "FAMILY.TEST STATUS" per test that started. CUnit's verbose mode prints
@@ -188,9 +210,7 @@ print_table "$work/prtarget.table"
 if [ $vs_tgt -eq 1 ]; then
     start_tgt
     run_suite "$work/tgt.results" tgt
-    kill "$tgt_pid" 2>/dev/null
-    wait "$tgt_pid" 2>/dev/null
-    tgt_pid=""
+    stop_tgt
     table "$work/tgt.results" >"$work/tgt.table"
     echo
     echo "side by side (passed/failed/skipped):"
