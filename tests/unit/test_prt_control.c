@@ -449,6 +449,69 @@ static void test_events_follow_and_watch_subscribe_the_client(void **state)
     json_decref(nj);
 }
 
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Bad input never crashes: valid requests with bytes flipped, cut or repeated, and raw noise, always get either
+ * nothing (a notification) or one well-formed JSON-RPC response line. */
+static void test_mutated_and_random_requests_always_get_wellformed_answers(void **state)
+{
+    struct fx *f = *state;
+    static const char *const seeds[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pr.show\",\"params\":{\"lun\":0}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"fault.next\",\"params\":{\"lun\":1,\"count\":2,"
+        "\"sense\":\"3/11/00\",\"opcode\":\"0x28\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pr.load\",\"params\":{\"lun\":0,\"state\":{\"format\":"
+        "\"prtarget-pr-state\",\"version\":1,\"registrations\":[]}}}",
+        "[{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"luns\"},{\"jsonrpc\":\"2.0\",\"method\":\"status\"}]",
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"fault.delay\",\"params\":{\"lun\":\"0x1\",\"ms\":\"10\"}}",
+    };
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    char line[1024];
+
+    for (int iter = 0; iter < 20000; iter++) {
+        const char *base = seeds[iter % 5];
+        size_t len = strlen(base);
+        memcpy(line, base, len);
+        int kind = (int)(xorshift(&seed) % 4);
+        if (kind == 0) {
+            for (int k = 0; k < 4; k++)
+                line[xorshift(&seed) % len] = (char)(xorshift(&seed) & 0xff);
+        } else if (kind == 1) {
+            len = (size_t)(xorshift(&seed) % len);
+        } else if (kind == 2) {
+            size_t at = (size_t)(xorshift(&seed) % len), n = (size_t)(xorshift(&seed) % 16);
+            if (len + n < sizeof line) {
+                memmove(line + at + n, line + at, len - at);
+                memcpy(line + at, base + (xorshift(&seed) % (strlen(base) - n)), n);
+                len += n;
+            }
+        } else {
+            len = (size_t)(xorshift(&seed) % 64);
+            for (size_t k = 0; k < len; k++)
+                line[k] = (char)(xorshift(&seed) & 0xff);
+        }
+        unsigned sub = 0;
+        char *out = prt_control_handle(f->ctl, line, len, &sub);
+        if (!out)
+            continue;
+        json_t *r = json_loads(out, JSON_DECODE_ANY, NULL);
+        assert_non_null(r);
+        assert_null(strchr(out, '\n'));
+        free(out);
+        json_t *one = json_is_array(r) ? json_array_get(r, 0) : r;
+        assert_string_equal(json_string_value(json_object_get(one, "jsonrpc")), "2.0");
+        assert_true((json_object_get(one, "result") != NULL) != (json_object_get(one, "error") != NULL));
+        json_decref(r);
+    }
+    tgt_fault_clear(f->srv);
+}
+
 static void test_default_control_path_follows_root_and_xdg_runtime_dir(void **state)
 {
     (void)state;
@@ -483,6 +546,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_drop_nexus_needs_an_initiator_and_a_transport, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_follow_and_watch_subscribe_the_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mutated_and_random_requests_always_get_wellformed_answers, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_default_control_path_follows_root_and_xdg_runtime_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
