@@ -190,6 +190,39 @@ static void test_idle_mem_1g_target_stays_under_30_mib_resident(void **state)
     assert_true(kib < 30 * 1024);
 }
 
+/* Logs go to stderr, one JSON object per line with --log-format json, so a supervisor can parse them; stdout
+ * carries only the readiness lines. */
+static void test_json_log_format_writes_one_object_per_line_on_stderr(void **state)
+{
+    (void)state;
+    char dir[256], path[300];
+    assert_int_equal(itest_mkdtemp(dir, sizeof dir), 0);
+    snprintf(path, sizeof path, "%s/stderr.log", dir);
+    struct itest_target t;
+    const char *args[] = { "--log-format", "json", "--log-level", "info", NULL };
+    assert_int_equal(itest_start_logged(&t, args, path), 0);
+    assert_int_equal(itest_stop(&t, SIGTERM), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[2048];
+    unsigned n = 0;
+    bool saw_stop = false;
+    while (fgets(line, sizeof line, f)) {
+        n++;
+        size_t len = strlen(line);
+        assert_true(len >= 2 && line[len - 1] == '\n');
+        assert_true(strncmp(line, "{\"ts\":\"", 7) == 0);
+        assert_non_null(strstr(line, "\"level\":\""));
+        assert_non_null(strstr(line, "\"msg\":\""));
+        assert_true(strcmp(line + len - 3, "\"}\n") == 0);
+        saw_stop = saw_stop || strstr(line, "stopping") != NULL;
+    }
+    fclose(f);
+    assert_true(n >= 2);
+    assert_true(saw_stop);
+    itest_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_with_a_logged_in_session_exits_0),
         cmocka_unit_test(test_sigint_exits_0),
         cmocka_unit_test(test_idle_mem_1g_target_stays_under_30_mib_resident),
+        cmocka_unit_test(test_json_log_format_writes_one_object_per_line_on_stderr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,7 +53,16 @@ static unsigned itest__expected_ready(const char *const *args, bool *has_listen)
     return (listens ? listens : 1) * (luns ? luns : 1);
 }
 
+static pid_t itest__spawn_to(const char *const *args, bool add_listen, int *out_fd, int *err_fd,
+                             const char *err_path);
+
 static pid_t itest__spawn(const char *const *args, bool add_listen, int *out_fd, int *err_fd)
+{
+    return itest__spawn_to(args, add_listen, out_fd, err_fd, NULL);
+}
+
+static pid_t itest__spawn_to(const char *const *args, bool add_listen, int *out_fd, int *err_fd,
+                             const char *err_path)
 {
     const char *argv[128];
     unsigned n = 0;
@@ -84,6 +93,12 @@ static pid_t itest__spawn(const char *const *args, bool add_listen, int *out_fd,
             dup2(ep[1], 2);
             close(ep[0]);
             close(ep[1]);
+        } else if (err_path) {
+            int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (fd >= 0) {
+                dup2(fd, 2);
+                close(fd);
+            }
         }
         execv(argv[0], (char *const *)argv);
         fprintf(stderr, "itest: exec %s: %s\n", argv[0], strerror(errno));
@@ -140,10 +155,15 @@ static void itest__track(pid_t pid, bool add)
 
 int itest_start(struct itest_target *t, const char *const *args)
 {
+    return itest_start_logged(t, args, NULL);
+}
+
+int itest_start_logged(struct itest_target *t, const char *const *args, const char *stderr_path)
+{
     bool has_listen;
     unsigned want = itest__expected_ready(args, &has_listen);
     memset(t, 0, sizeof *t);
-    t->pid = itest__spawn(args, !has_listen, &t->out_fd, NULL);
+    t->pid = itest__spawn_to(args, !has_listen, &t->out_fd, NULL, stderr_path);
     if (t->pid < 0) {
         fprintf(stderr, "itest: cannot start %s\n", itest_prtarget_path());
         return -1;

@@ -31,6 +31,8 @@ const char *itest_prtarget_path(void);
 /* Start prtarget with args (NULL-terminated; "--listen 127.0.0.1:0" is added when args have no --listen) and
  * wait up to 20 s for all its readiness lines (portals x LUNs). Returns 0, or -1 after printing why. */
 int itest_start(struct itest_target *t, const char *const *args);
+/* The same, with prtarget's stderr (its log) going to the file stderr_path (NULL: inherited). */
+int itest_start_logged(struct itest_target *t, const char *const *args, const char *stderr_path);
 /* Send sig and wait up to 20 s for the exit. Returns the exit code, 128+signal if killed by one, or -1 on a
  * timeout (the process is then SIGKILLed). */
 int itest_stop(struct itest_target *t, int sig);
