@@ -157,7 +157,8 @@ struct prt_bench_compare {
     double ratio_iops, ratio_mbps, ratio_mean, ratio_p50, ratio_p99, ratio_p999;
     uint32_t rounds;
 };
-int prt_bench_compare(struct prt_bench_compare *c, const struct prt_bench_result *a, const struct prt_bench_result *b, size_t rounds);
+int prt_bench_compare(struct prt_bench_compare *c, const struct prt_bench_result *a, const struct prt_bench_result *b,
+                      size_t rounds);
 void prt_bench_compare_print(FILE *out, const struct prt_bench_compare *c);
 void prt_bench_compare_json(FILE *out, const struct prt_bench_compare *c);
 void prt_bench_json_string(FILE *out, const char *s);
@@ -165,8 +166,8 @@ void prt_bench_json_string(FILE *out, const char *s);
 /* ---- prbench_io.c ------------------------------------------------------------------------------------------ */
 
 /* One complete run against url: log in, set up PR state when the workload needs it, measure, clean up, log out.
- * Returns PRT_BENCH_EXIT_OK with *r filled, or PRT_BENCH_EXIT_FAIL / PRT_BENCH_EXIT_USAGE (a URL libiscsi cannot parse, a --bs or
- * --lba-range the LU does not fit) after writing one line naming the problem to err. */
+ * Returns PRT_BENCH_EXIT_OK with *r filled, or PRT_BENCH_EXIT_FAIL / PRT_BENCH_EXIT_USAGE (a URL libiscsi cannot
+ * parse, a --bs or --lba-range the LU does not fit) after writing one line naming the problem to err. */
 int prt_bench_run(const struct prt_bench_opts *o, const char *url, struct prt_bench_result *r, FILE *err);
 
 #endif

@@ -310,8 +310,8 @@ static int poll_set(struct prt_bench_run *run, struct prt_bench_sess *set, uint3
 
 /* Run the loop until done(run) or failure; limit_ns bounds setup phases (0: no bound). Idle registrants get
  * serviced every PRT_BENCH_IDLE_SERVICE_NS so that they answer NOP-Ins and stay logged in. */
-static int drive(struct prt_bench_run *run, struct prt_bench_sess *set, uint32_t n, bool (*done)(const struct prt_bench_run *),
-                 uint64_t limit_ns, const char *what)
+static int drive(struct prt_bench_run *run, struct prt_bench_sess *set, uint32_t n,
+                 bool (*done)(const struct prt_bench_run *), uint64_t limit_ns, const char *what)
 {
     uint64_t start = now_ns();
     struct prt_bench_sess *other = set == run->reg ? run->io : run->reg;
@@ -940,7 +940,8 @@ int prt_bench_run(const struct prt_bench_opts *o, const char *url, struct prt_be
     r->bs = o->bs;
     r->qd = o->workload == PRT_BENCH_W_PR_CHURN ? 1u : o->qd;
     r->sessions = o->sessions;
-    r->registrants = o->workload == PRT_BENCH_W_PR_ACCESS || o->workload == PRT_BENCH_W_PR_READKEYS ? o->registrants : 0;
+    bool registrants = o->workload == PRT_BENCH_W_PR_ACCESS || o->workload == PRT_BENCH_W_PR_READKEYS;
+    r->registrants = registrants ? o->registrants : 0;
     r->pr_type = o->workload == PRT_BENCH_W_PR_ACCESS || o->workload == PRT_BENCH_W_PR_CHURN ? o->pr_type : -1;
     r->keys_seen = -1;
 
@@ -992,8 +993,8 @@ int prt_bench_run(const struct prt_bench_opts *o, const char *url, struct prt_be
             goto out;
         if (io_script(&run, script_reg, 0, run.nio, "registration") != 0)
             goto out;
-        const enum prt_bench_step *s0 = o->workload == PRT_BENCH_W_PR_ACCESS && o->pr_type != 0 ? script_reserve_readkeys
-                                                                                    : script_readkeys;
+        bool reserve = o->workload == PRT_BENCH_W_PR_ACCESS && o->pr_type != 0;
+        const enum prt_bench_step *s0 = reserve ? script_reserve_readkeys : script_readkeys;
         if (io_script(&run, s0, 0, 1, "reservation") != 0)
             goto out;
         r->keys_seen = run.keys_seen;

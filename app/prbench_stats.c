@@ -4,6 +4,7 @@
 #include "app/prbench.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,8 +248,8 @@ static double ratio(double a, double b)
     return b != 0.0 ? a / b : NAN;
 }
 
-/* Medians of every figure of one side; the counters come from the round whose IOPS is the median (the lower
- * middle one for an even count), so they describe a run that happened. */
+/* Medians of every figure of one side; the counters come from the round whose IOPS is closest to the median, so
+ * they describe a run that happened. */
 static void median_side(struct prt_bench_result *m, const struct prt_bench_result *v, size_t n, double *tmp)
 {
     size_t pick = 0;
@@ -264,24 +265,22 @@ static void median_side(struct prt_bench_result *m, const struct prt_bench_resul
         }
     }
     *m = v[pick];
-#define MEDIAN_OF(field)                                                                                             \
-    do {                                                                                                             \
-        for (size_t i = 0; i < n; i++)                                                                               \
-            tmp[i] = v[i].field;                                                                                     \
-        m->field = prt_bench_median(tmp, n);                                                                               \
-    } while (0)
-    MEDIAN_OF(iops);
-    MEDIAN_OF(mbps);
-    MEDIAN_OF(mean_us);
-    MEDIAN_OF(p50_us);
-    MEDIAN_OF(p99_us);
-    MEDIAN_OF(p999_us);
-    MEDIAN_OF(elapsed_s);
-    MEDIAN_OF(setup_s);
-#undef MEDIAN_OF
+    static const size_t fields[] = {
+        offsetof(struct prt_bench_result, iops),    offsetof(struct prt_bench_result, mbps),
+        offsetof(struct prt_bench_result, mean_us), offsetof(struct prt_bench_result, p50_us),
+        offsetof(struct prt_bench_result, p99_us),  offsetof(struct prt_bench_result, p999_us),
+        offsetof(struct prt_bench_result, elapsed_s), offsetof(struct prt_bench_result, setup_s),
+    };
+    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(&tmp[i], (const char *)&v[i] + fields[f], sizeof(double));
+        double med = prt_bench_median(tmp, n);
+        memcpy((char *)m + fields[f], &med, sizeof(double));
+    }
 }
 
-int prt_bench_compare(struct prt_bench_compare *c, const struct prt_bench_result *a, const struct prt_bench_result *b, size_t rounds)
+int prt_bench_compare(struct prt_bench_compare *c, const struct prt_bench_result *a, const struct prt_bench_result *b,
+                      size_t rounds)
 {
     if (rounds == 0)
         return -EINVAL;
