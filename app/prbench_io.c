@@ -69,6 +69,7 @@ struct prt_bench_sess {
     enum prt_bench_sess_state state;
     uint32_t idx;
     bool registrant;
+    bool registered; /* its REGISTER AND IGNORE EXISTING KEY succeeded */
     uint64_t key;
     const enum prt_bench_step *script;
     unsigned pos;
@@ -109,6 +110,9 @@ struct prt_bench_run {
     int64_t keys_seen;
 
     bool measuring, stopping;
+    bool halted;            /* teardown: let what is under way finish, start nothing new */
+    bool teardown;          /* no registrant bookkeeping or new registrant logins any more */
+    uint32_t script_inflight; /* setup commands queued and not yet completed */
     uint64_t t_start, t_end, deadline;
     uint64_t issued;
     uint32_t inflight;
@@ -164,10 +168,13 @@ static const char *sess_name(const struct prt_bench_sess *s, char *buf, size_t n
 /* The text of a failed command's outcome, for the one-line error. */
 static void outcome_text(char *buf, size_t n, struct iscsi_context *ctx, int status, const struct scsi_task *t)
 {
-    if (status == SCSI_STATUS_CHECK_CONDITION && t != NULL)
-        snprintf(buf, n, "CHECK CONDITION %s, %s (%02xh/%02xh)", scsi_sense_key_str(t->sense.key),
-                 scsi_sense_ascq_str(t->sense.ascq), (unsigned)(t->sense.ascq >> 8) & 0xffu,
+    if (status == SCSI_STATUS_CHECK_CONDITION && t != NULL) {
+        /* libiscsi names only the codes it knows; the numbers are always printed. */
+        const char *key = scsi_sense_key_str(t->sense.key), *asc = scsi_sense_ascq_str(t->sense.ascq);
+        snprintf(buf, n, "CHECK CONDITION %s, %s (%02xh/%02xh)", key != NULL ? key : "sense key",
+                 asc != NULL ? asc : "additional sense", (unsigned)(t->sense.ascq >> 8) & 0xffu,
                  (unsigned)t->sense.ascq & 0xffu);
+    }
     else if (status == SCSI_STATUS_RESERVATION_CONFLICT)
         snprintf(buf, n, "RESERVATION CONFLICT");
     else if (status == SCSI_STATUS_BUSY)
@@ -209,7 +216,7 @@ static void connect_cb(struct iscsi_context *ctx, int status, void *data, void *
             return;
         }
         s->state = S_READY;
-        if (s->script != NULL)
+        if (s->script != NULL && !run->halted)
             script_next(s);
         return;
     }
@@ -400,18 +407,20 @@ static void script_issue(struct prt_bench_sess *s)
     if (t == NULL) {
         char who[48];
         fail(run, "%s: cannot queue %s: %s", sess_name(s, who, sizeof(who)), what, iscsi_get_error(s->ctx));
+        return;
     }
+    run->script_inflight++;
 }
 
 static void script_next(struct prt_bench_sess *s)
 {
     struct prt_bench_run *run = s->run;
-    if (run->failed)
+    if (run->failed || run->halted)
         return;
     if (s->script[s->pos] == ST_END) {
         s->script = NULL;
         run->pending--;
-        if (s->registrant) {
+        if (s->registrant && !run->teardown) {
             run->reg_done++;
             if (run->o->drop_registrants) {
                 s->state = S_CLOSING;
@@ -437,6 +446,12 @@ static void script_cb(struct iscsi_context *ctx, int status, void *data, void *p
     struct prt_bench_sess *s = priv;
     struct prt_bench_run *run = s->run;
     enum prt_bench_step step = s->script != NULL ? s->script[s->pos] : ST_END;
+    run->script_inflight--;
+    if (run->halted) {
+        if (t != NULL)
+            scsi_free_scsi_task(t);
+        return;
+    }
     if (is_ua(status, t) && s->ua_left > 0) {
         s->ua_left--;
         if (!s->registrant && run->res != NULL)
@@ -464,6 +479,10 @@ static void script_cb(struct iscsi_context *ctx, int status, void *data, void *p
             run->block_size = rc16->block_length;
             run->blocks = rc16->returned_lba + 1;
         }
+    } else if (step == ST_REGISTER) {
+        s->registered = true;
+    } else if (step == ST_UNREGISTER || step == ST_CLEAR) {
+        s->registered = false;
     } else if (step == ST_READKEYS) {
         /* SPC-4 6.15.2: ADDITIONAL LENGTH counts every registered key even when the allocation length truncates
          * the list, so eight bytes tell the number of registrations. */
@@ -481,6 +500,8 @@ static int io_script(struct prt_bench_run *run, const enum prt_bench_step *scrip
 {
     for (uint32_t i = first; i < first + count && i < run->nio; i++) {
         struct prt_bench_sess *s = &run->io[i];
+        if (s->state != S_READY)
+            continue;
         s->script = script;
         s->pos = 0;
         run->pending++;
@@ -493,7 +514,7 @@ static const enum prt_bench_step script_register[] = {ST_TUR, ST_REGISTER, ST_EN
 
 static void registrant_start_next(struct prt_bench_run *run)
 {
-    while (!run->failed && run->reg_started < run->nreg &&
+    while (!run->failed && !run->halted && !run->teardown && run->reg_started < run->nreg &&
            run->reg_started - run->reg_done < run->o->login_batch) {
         struct prt_bench_sess *s = &run->reg[run->reg_started++];
         if (sess_start(run, s, script_register) != 0)
@@ -748,6 +769,20 @@ static bool all_ready(const struct prt_bench_run *run)
 
 static bool drained(const struct prt_bench_run *run) { return run->stopping && run->inflight == 0; }
 
+/* Nothing under way: no login, no setup command, no measured command. */
+static bool settled(const struct prt_bench_run *run)
+{
+    if (run->inflight != 0 || run->script_inflight != 0)
+        return false;
+    for (uint32_t i = 0; i < run->nio; i++)
+        if (run->io[i].state == S_CONNECTING)
+            return false;
+    for (uint32_t i = 0; i < run->nreg; i++)
+        if (run->reg[i].state == S_CONNECTING)
+            return false;
+    return true;
+}
+
 static bool all_closed(const struct prt_bench_run *run)
 {
     for (uint32_t i = 0; i < run->nio; i++)
@@ -924,6 +959,51 @@ static const enum prt_bench_step script_unreg[] = {ST_UNREGISTER, ST_END};
 static const enum prt_bench_step script_reserve_readkeys[] = {ST_RESERVE, ST_READKEYS, ST_END};
 static const enum prt_bench_step script_readkeys[] = {ST_READKEYS, ST_END};
 static const enum prt_bench_step script_clear[] = {ST_CLEAR, ST_END};
+static const enum prt_bench_step script_reg_clear[] = {ST_REGISTER, ST_CLEAR, ST_END};
+
+/* Remove every registration and the reservation (SPC-4 5.13.11.2.7). CLEAR must come from a registered nexus:
+ * measuring session 0 if it got as far as registering, else a registrant still logged in, else one logged in
+ * again, else session 0 after registering now (which fails only when the LU has no room for one more). */
+static int clear_all(struct prt_bench_run *run)
+{
+    struct prt_bench_sess *c = NULL, *set = run->io;
+    uint32_t n = run->nio;
+    const enum prt_bench_step *script = script_clear;
+    if (run->nio != 0 && run->io[0].state == S_READY && run->io[0].registered)
+        c = &run->io[0];
+    for (uint32_t i = 0; c == NULL && i < run->nreg; i++) {
+        if (run->reg[i].state == S_READY && run->reg[i].registered) {
+            c = &run->reg[i];
+            set = run->reg;
+            n = run->nreg;
+        }
+    }
+    /* A registrant that logged out (--drop-registrants) is still registered (SPC-4 5.13.4): logging in again with
+     * the same name and ISID is the same I_T nexus, which may then CLEAR. */
+    for (uint32_t i = 0; c == NULL && i < run->nreg; i++) {
+        struct prt_bench_sess *r = &run->reg[i];
+        if (r->state == S_CLOSED && r->registered) {
+            if (r->ctx != NULL) {
+                iscsi_destroy_context(r->ctx);
+                r->ctx = NULL;
+            }
+            if (sess_start(run, r, script_clear) != 0)
+                return -1;
+            return drive(run, run->reg, run->nreg, no_pending, PRT_BENCH_SETUP_LIMIT_NS, "CLEAR");
+        }
+    }
+    if (c == NULL && run->nio != 0 && run->io[0].state == S_READY) {
+        c = &run->io[0];
+        script = script_reg_clear;
+    }
+    if (c == NULL)
+        return -1;
+    c->script = script;
+    c->pos = 0;
+    run->pending++;
+    script_next(c);
+    return drive(run, set, n, no_pending, PRT_BENCH_SETUP_LIMIT_NS, "CLEAR");
+}
 
 int prt_bench_run(const struct prt_bench_opts *o, const char *url, struct prt_bench_result *r, FILE *err)
 {
@@ -1023,24 +1103,34 @@ out:
         if (ex == PRT_BENCH_EXIT_OK)
             ex = PRT_BENCH_EXIT_FAIL;
     }
-    /* Teardown: leave the LU without our registrations, then log every session out. Failures here are reported
-     * but do not change a measurement that completed. */
-    if (pr_state_made && run.nio != 0 && run.io[0].state == S_READY) {
-        bool was_failed = run.failed;
-        run.failed = false;
-        run.stopping = true;
-        if (run.inflight != 0)
-            drive(&run, run.io, run.nio, drained, PRT_BENCH_LOGOUT_LIMIT_NS, "draining");
-        if (!run.failed) {
-            if (o->workload == PRT_BENCH_W_PR_CHURN)
-                io_script(&run, script_unreg, 0, run.nio, "unregistration");
-            else
-                io_script(&run, script_clear, 0, 1, "CLEAR");
-        }
-        if (run.failed && !was_failed)
-            fprintf(err, "prbench: warning: cleanup: %s\n", run.errmsg);
-        run.failed = was_failed;
+    /* Teardown. First let logins and commands already under way finish, starting nothing new: libiscsi frees the
+     * state of a login only when it completes, and a setup step still in flight must not advance a cleanup
+     * script. Then leave the LU without our registrations and log every session out. Failures here are
+     * reported but do not change a measurement that completed. */
+    bool was_failed = run.failed;
+    run.failed = false;
+    run.stopping = true;
+    run.halted = true;
+    if (!settled(&run)) {
+        if (run.nreg != 0)
+            drive(&run, run.reg, run.nreg, settled, PRT_BENCH_DRAIN_LIMIT_NS, "draining");
+        drive(&run, run.io, run.nio, settled, PRT_BENCH_DRAIN_LIMIT_NS, "draining");
     }
+    run.halted = false;
+    run.pending = 0;
+    for (uint32_t i = 0; i < run.nio; i++)
+        run.io[i].script = NULL;
+    for (uint32_t i = 0; i < run.nreg; i++)
+        run.reg[i].script = NULL;
+    run.teardown = true;
+    if (pr_state_made && !run.failed) {
+        if (o->workload == PRT_BENCH_W_PR_CHURN)
+            io_script(&run, script_unreg, 0, run.nio, "unregistration");
+        else
+            clear_all(&run);
+    }
+    if (run.failed && !was_failed)
+        fprintf(err, "prbench: warning: cleanup: %s\n", run.errmsg);
     run.failed = false;
     logout_set(run.io, run.nio);
     logout_set(run.reg, run.nreg);
