@@ -123,6 +123,11 @@ run "a target nobody listens on is exit 1" 1 -- randread "iscsi://127.0.0.1:1/iq
 run "a LUN that does not exist is exit 1" 1 -- randread "${URL%/*}/7" --ios 1
 grep -q "login\|LUN\|lun" "$TMP/err" && ok "the login failure names what failed" || not_ok "the login failure names what failed"
 
+# prtarget accepts 1024 registrations per LU; the 1025th answers INSUFFICIENT REGISTRATION RESOURCES (55h/04h).
+run "more registrants than the LU accepts is exit 1" 1 -- pr-access "$URL" --registrants 1030 --drop-registrants --ios 1
+grep -q "55h/04h" "$TMP/err" && ok "the failure names the sense" || not_ok "the failure names the sense"
+run "a failed run still removes the registrations it made" 0 "keys=1[],]" -- pr-readkeys "$URL" --ios 1
+
 kill -0 "$TARGET_PID" 2>/dev/null && ok "prtarget is still running" || not_ok "prtarget is still running"
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
