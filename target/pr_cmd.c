@@ -175,11 +175,17 @@ enum tgt_exec_result tgt_pr_out(struct tgt_cmd *cmd)
         /* SPC-4 5.13.11.2.6: PREEMPT AND ABORT aborts the commands of the preempted nexuses, except itself. */
         uint32_t me = tgt_cmd_itn(cmd);
         for (size_t i = 0; i < res.n_abort; i++) {
+            uint32_t itn = res.abort[i];
+            bool other = itn != me;
+            bool had = pr_cmd_nexus_has_tasks(lu, itn, cmd);
+            /* Writes still collecting Data-Out in the transport are tasks too (SAM-5 5.6); ending them first
+             * tells us whether there were any (tgt_lu_abort_nexus_tasks then finds none left there). */
+            had |= tgt__abort_held(lu->srv, itn, lu->lun, lu->mode.tas && other) > 0;
             /* SAM-5 5.6, SPC-4 7.5.8: with TAS=0 a nexus whose commands another nexus aborted gets no response for
              * them and learns of it from COMMANDS CLEARED BY ANOTHER INITIATOR; with TAS=1 TASK ABORTED tells it. */
-            if (res.abort[i] != me && !lu->mode.tas && pr_cmd_nexus_has_tasks(lu, res.abort[i], cmd))
-                tgt_ua_raise(lu, res.abort[i], PR_ASC_COMMANDS_CLEARED, PR_ASCQ_COMMANDS_CLEARED);
-            tgt_lu_abort_nexus_tasks(lu, res.abort[i], cmd);
+            if (other && !lu->mode.tas && had)
+                tgt_ua_raise(lu, itn, PR_ASC_COMMANDS_CLEARED, PR_ASCQ_COMMANDS_CLEARED);
+            tgt_lu_abort_nexus_tasks(lu, itn, cmd);
         }
     }
     tgt_pr_status_to_sense(cmd, s, res.field_byte, res.field_bit);

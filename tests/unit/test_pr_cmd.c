@@ -463,6 +463,58 @@ static void test_preempt_and_abort_without_tas_ends_held_task_silently_and_raise
     assert_int_equal(run(f, f->c, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
 }
 
+/* A transport that holds one write of some nexus still collecting Data-Out (tgt_server_set_held_abort). */
+struct held_fx {
+    uint32_t itn;
+    unsigned held;
+    int calls;
+    bool last_tas;
+};
+
+static unsigned held_abort(void *ctx, uint32_t itn, uint64_t lun, bool tas)
+{
+    struct held_fx *h = ctx;
+    (void)lun;
+    if (itn != h->itn || h->held == 0)
+        return 0;
+    h->calls++;
+    h->last_tas = tas;
+    unsigned n = h->held;
+    h->held = 0;
+    return n;
+}
+
+static void test_preempt_and_abort_ends_writes_held_by_the_transport_per_tas(void **state)
+{
+    struct fx *f = *state;
+    const uint8_t tur[6] = { 0 };
+    struct held_fx h = { .itn = tgt_nexus_id(f->a), .held = 1 };
+    tgt_server_set_held_abort(f->srv, held_abort, &h);
+    prout(f, f->a, PR_OUT_REGISTER, 0, 0, 1, 0);
+    prout(f, f->b, PR_OUT_REGISTER, 0, 0, 2, 0);
+    prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0, 0);
+    /* TAS=1: the transport ends A's held write with TASK ABORTED; no 2Fh/00h (SAM-5 5.6). */
+    assert_int_equal(prout(f, f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE, 2, 1, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(h.calls, 1);
+    assert_true(h.last_tas);
+    expect_sense(run(f, f->a, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2a, 0x05);
+    assert_int_equal(run(f, f->a, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
+
+    /* TAS=0: ended silently, and A hears COMMANDS CLEARED BY ANOTHER INITIATOR. */
+    tgt_server_lu(f->srv, 0)->mode.tas = false;
+    prout(f, f->a, PR_OUT_REGISTER, 0, 0, 1, 0);
+    prout(f, f->b, PR_OUT_RELEASE, PR_TYPE_WE, 2, 0, 0);
+    prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0, 0);
+    h.held = 1;
+    assert_int_equal(prout(f, f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE, 2, 1, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(h.calls, 2);
+    assert_false(h.last_tas);
+    expect_sense(run(f, f->a, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2f, 0x00);
+    expect_sense(run(f, f->a, tur, 6, 0, 0), TGT_SK_UNIT_ATTENTION, 0x2a, 0x05);
+    assert_int_equal(run(f, f->a, tur, 6, 0, 0)->status, TGT_STATUS_GOOD);
+    tgt_server_set_held_abort(f->srv, NULL, NULL);
+}
+
 static void test_preempt_and_abort_of_a_nexus_without_tasks_raises_no_commands_cleared(void **state)
 {
     struct fx *f = *state;
@@ -649,6 +701,7 @@ int main(void)
         T(test_preempt_and_abort_with_tas_ends_held_task_with_task_aborted_and_no_commands_cleared),
         T(test_preempt_and_abort_without_tas_ends_held_task_silently_and_raises_commands_cleared),
         T(test_preempt_and_abort_of_a_nexus_without_tasks_raises_no_commands_cleared),
+        T(test_preempt_and_abort_ends_writes_held_by_the_transport_per_tas),
         T(test_every_pr_out_outcome_reaches_the_event_sink_once),
         T(test_release_of_registrants_only_raises_reservations_released_on_other_registrants),
         T(test_pr_in_truncated_by_allocation_length_keeps_full_additional_length),
