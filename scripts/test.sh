@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of prtarget: installs what is missing, builds plain (build/) and with AddressSanitizer +
 # UndefinedBehaviorSanitizer (build-asan/), runs the unit, integration and fuzz-seed tests in both, then the
-# iscsi-test-cu conformance run on the plain build. Exits non-zero on any failure; the last line is always
+# iscsi-test-cu conformance run on the plain build (and on the sanitizer build). Exits non-zero on any failure; the last line is always
 # "N passed, N failed".
 #   scripts/test.sh [--no-asan] [--no-conformance]
 set -uo pipefail
@@ -96,6 +96,16 @@ if [ $do_conf -eq 1 ]; then
         fi
     else
         step_fail "conformance.sh: no plain build to run it on"
+    fi
+    # The same suite against the sanitizer build: iscsi-test-cu drives corners of the target no unit test
+    # reaches, and any ASan/UBSan report kills prtarget, which conformance.sh reports as a crash.
+    if [ $do_asan -eq 1 ] && [ -x "$asan_dir/app/prtarget" ]; then
+        echo "== conformance (iscsi-test-cu) on $(basename "$asan_dir")/"
+        if PRTARGET="$asan_dir/app/prtarget" "$root/scripts/conformance.sh"; then
+            passed=$((passed + 1))
+        else
+            step_fail "conformance.sh on $(basename "$asan_dir")"
+        fi
     fi
 fi
 echo "test.sh: finished in $(( $(date +%s) - start )) s"
