@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of prtarget: installs what is missing, builds plain (build/) and with AddressSanitizer +
 # UndefinedBehaviorSanitizer (build-asan/), runs the unit, integration and fuzz-seed tests in both, then the
-# iscsi-test-cu conformance run on the plain build (and on the sanitizer build). Exits non-zero on any failure; the last line is always
+# iscsi-test-cu conformance run on both builds. Exits non-zero on any failure; the last line is always
 # "N passed, N failed".
 #   scripts/test.sh [--no-asan] [--no-conformance]
 set -uo pipefail
