@@ -163,8 +163,11 @@ static void net__close(void *net, bool flush)
         /* A Logout Response or a final Login Response must reach the initiator before the socket goes
          * (RFC 7143 11.15, 11.13): let the queued writes drain, then close. */
         nc->shutdown_req.data = nc;
-        if (uv_shutdown(&nc->shutdown_req, (uv_stream_t *)&nc->tcp, net__on_shutdown) == 0)
+        if (uv_shutdown(&nc->shutdown_req, (uv_stream_t *)&nc->tcp, net__on_shutdown) == 0) {
+            /* A peer that stops reading must not keep the connection (and its session) forever. */
+            nc->flush_deadline = net_now_ms(nc->nl) + NET_FLUSH_TIMEOUT_MS;
             return;
+        }
     }
     uv_close((uv_handle_t *)&nc->tcp, net__on_close);
 }
@@ -241,6 +244,16 @@ void net__on_connection(uv_stream_t *server, int status)
     if (rc) {
         net__log(nl, NET_LOG_WARN, "connection from %s: %s", nc->peer, uv_strerror(rc));
         net__close_now(nc);
+    }
+}
+
+void net__sweep_flushing(struct net_loop *nl, uint64_t now_ms)
+{
+    for (struct net_conn *nc = nl->conns; nc; nc = nc->next) {
+        if (nc->flush_deadline && now_ms >= nc->flush_deadline && !uv_is_closing((uv_handle_t *)&nc->tcp)) {
+            net__log(nl, NET_LOG_DEBUG, "connection %s: peer did not take its last writes; closing", nc->peer);
+            uv_close((uv_handle_t *)&nc->tcp, net__on_close);
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 #define NET_MAX_LISTENERS 64
 #define NET_DEFAULT_READ_BUF (256u * 1024u)
 #define NET_DEFAULT_GRACE_MS 3000u
-#define NET_ADDR_STRLEN 64 /* "[" + INET6_ADDRSTRLEN + "]:" + port, rounded up */
+#define NET_ADDR_STRLEN 64
+#define NET_FLUSH_TIMEOUT_MS 5000u /* how long a closing connection may take to drain its last writes */ /* "[" + INET6_ADDRSTRLEN + "]:" + port, rounded up */
 
 struct net_conn;
 
@@ -72,6 +73,7 @@ struct net_conn {
     unsigned writes_pending;
     bool closing;           /* uv_close (or a flush before it) has been requested */
     bool released;          /* isc_conn_release() done: no callbacks into the protocol any more */
+    uint64_t flush_deadline; /* a flushing close (uv_shutdown) gives up at this net_now_ms(); 0 = none */
     struct net_conn *prev, *next;
     char local[NET_ADDR_STRLEN];
     char peer[NET_ADDR_STRLEN];
@@ -83,6 +85,8 @@ void net__log(struct net_loop *nl, enum net_log_level level, const char *fmt, ..
 int net__format_addr(const struct sockaddr *sa, char *out, size_t outlen);
 /* Accept callback of every listener (net_conn.c). */
 void net__on_connection(uv_stream_t *server, int status);
+/* Close the connections whose flushing close has waited past its deadline (net_conn.c, from the tick). */
+void net__sweep_flushing(struct net_loop *nl, uint64_t now_ms);
 /* Close every connection now, without waiting for queued writes (net_conn.c). */
 void net__close_all_conns(struct net_loop *nl);
 /* A connection's close callback ran; the loop may finish a pending stop (net_loop.c). */

@@ -184,8 +184,10 @@ int net_listen(struct net_loop *nl, const char *addr, uint16_t tpgt, char *bound
 static void net__on_tick(uv_timer_t *t)
 {
     struct net_loop *nl = t->loop->data;
+    uint64_t now = net_now_ms(nl);
     if (nl->srv)
-        isc_server_tick(nl->srv, net_now_ms(nl));
+        isc_server_tick(nl->srv, now);
+    net__sweep_flushing(nl, now);
 }
 
 /* Once every connection is gone after a stop, close the remaining handles so uv_run() can return when the
