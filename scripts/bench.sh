@@ -131,7 +131,7 @@ for l in "${loads[@]}"; do
     mf="$(tr ' ' '\n' <<<"${res[prt_file.$lname]}" | grep . | median)"
     mm="$(tr ' ' '\n' <<<"${res[prt_mem.$lname]}" | grep . | median)"
     awk -v l="$lname" -v t="$mt" -v f="$mf" -v m="$mm" -v bs="$bs" 'BEGIN {
-        printf "%-14s %8.0f IOPS %8.0f IOPS %8.0f IOPS %10.2f %10.2f\n", l, t, f, m, (t ? f / t : 0), (t ? m / t : 0)
+        printf "%-14s %9.0f IOPS %9.0f IOPS %9.0f IOPS %10.2f %10.2f\n", l, t, f, m, (t ? f / t : 0), (t ? m / t : 0)
         printf "%-14s %9.0f MB/s %9.0f MB/s %9.0f MB/s\n", "", t * bs / 1e6, f * bs / 1e6, m * bs / 1e6 }'
 done
 echo "(medians of $rounds rounds of $secs s; ratio >= 1.0 means prtarget is at least level with tgt)"
