@@ -13,9 +13,7 @@ static const char prt__usage[] =
     "usage: prtarget [--config FILE] [--listen HOST:PORT]... [--target IQN] [--lun SPEC]...\n"
     "                [--state-dir DIR] [--control PATH] [--event-log FILE] [--pr-profile NAME]\n"
     "                [--log-level error|warn|info|debug] [--log-format text|json] [--help] [--version]\n"
-    "\n"
     "A user-space iSCSI target with SPC-4 persistent reservations.\n"
-    "\n"
     "  --listen HOST:PORT   portal, repeatable; each is its own portal group (TPGT 1, 2, ...).\n"
     "                       Port 0 picks a free port. IPv6: [::1]:3260. Default " PRT_DEFAULT_LISTEN "\n"
     "  --target IQN         target name. Default " PRT_DEFAULT_TARGET "\n"
@@ -33,9 +31,7 @@ static const char prt__usage[] =
     "  --log-level LEVEL    error, warn, info (default) or debug; logs go to stderr\n"
     "  --log-format FMT     text (default) or json (one object per line)\n"
     "  --config FILE        JSON configuration file\n"
-    "\n"
-    "Once every portal listens, prints one line per portal and LUN:\n"
-    "  prtarget: ready iscsi://HOST:PORT/IQN/LUN\n"
+    "Ready: one line per portal and LUN on stdout, \"prtarget: ready iscsi://HOST:PORT/IQN/LUN\".\n"
     "SIGTERM or SIGINT stops it cleanly (exit 0). A bad flag exits 2.\n";
 
 static void prt__err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
