@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(cmake make gcc libc6-dev clang pkg-config libuv1-dev libiscsi-dev libiscsi-bin libcmocka-dev libjansson-dev sg3-utils)
 for a in "$@"; do
     case "$a" in
-        --with-tgt) pkgs+=(tgt) ;;
+        --with-tgt) pkgs+=(tgt iproute2) ;;
         *) echo "setup.sh: unknown option $a (use --with-tgt)" >&2; exit 2 ;;
     esac
 done
