@@ -1,8 +1,6 @@
-/* Unit tests of transport/net_loop.c (and the executor of transport/net_exec.c it hands out): portal address
- * parsing, binding with an ephemeral port, the tgt_exec contract (work off the loop thread, done back on it,
- * pooled requests), and stop before start. Real libuv, loopback only. */
+/* Unit tests of transport/net_loop.c: portal address parsing, binding with an ephemeral port, time, and stop
+ * before start. Real libuv, loopback only. */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,62 +71,6 @@ static void test_listen_on_ipv6_loopback_uses_brackets(void **state)
     net_loop_free(nl);
 }
 
-struct job {
-    struct tgt_work w; /* first: the done callback gets &w */
-    pthread_t loop_thread, work_thread;
-    int value;
-    bool done_on_loop;
-    unsigned *done_count;
-};
-
-static void job_work(struct tgt_work *w)
-{
-    struct job *j = (struct job *)w;
-    j->work_thread = pthread_self();
-    j->value *= 2;
-}
-
-static void job_done(struct tgt_work *w)
-{
-    struct job *j = (struct job *)w;
-    j->done_on_loop = pthread_equal(pthread_self(), j->loop_thread);
-    ++*j->done_count;
-}
-
-/* tgt.h: work runs on some thread that is not the loop's, done runs back on the loop thread; a few hundred
- * items exercise the pooled requests past their first slab. */
-static void test_exec_runs_work_off_the_loop_and_done_on_it(void **state)
-{
-    (void)state;
-    struct net_loop *nl = net_loop_new(NULL);
-    assert_non_null(nl);
-    struct tgt_exec ex = net_exec(nl);
-    assert_non_null(ex.queue);
-    enum { N = 300 };
-    struct job *jobs = calloc(N, sizeof *jobs);
-    assert_non_null(jobs);
-    unsigned done = 0;
-    for (unsigned round = 0; round < 2; round++) {
-        done = 0;
-        for (int i = 0; i < N; i++) {
-            jobs[i] = (struct job){ .w = { .work = job_work, .done = job_done }, .loop_thread = pthread_self(),
-                                    .value = i, .done_count = &done };
-            assert_int_equal(ex.queue(ex.ctx, &jobs[i].w), 0);
-        }
-        assert_int_equal(net_run(nl), 0);
-        assert_int_equal(done, N);
-        for (int i = 0; i < N; i++) {
-            assert_int_equal(jobs[i].value, 2 * i);
-            assert_true(jobs[i].done_on_loop);
-            assert_false(pthread_equal(jobs[i].work_thread, pthread_self()));
-        }
-    }
-    struct tgt_work incomplete = { .work = job_work };
-    assert_int_equal(ex.queue(ex.ctx, &incomplete), -EINVAL);
-    free(jobs);
-    net_loop_free(nl);
-}
-
 static void test_now_ms_is_monotonic(void **state)
 {
     (void)state;
@@ -155,7 +97,6 @@ int main(void)
         cmocka_unit_test(test_parse_addr_rejects_malformed_portals),
         cmocka_unit_test(test_listen_on_port_0_reports_the_real_port),
         cmocka_unit_test(test_listen_on_ipv6_loopback_uses_brackets),
-        cmocka_unit_test(test_exec_runs_work_off_the_loop_and_done_on_it),
         cmocka_unit_test(test_now_ms_is_monotonic),
         cmocka_unit_test(test_stop_before_start_is_harmless),
     };
