@@ -76,6 +76,7 @@ void tgt_ua_raise(struct tgt_lu *lu, uint32_t itn, uint8_t asc, uint8_t ascq)
     q->e[q->n].asc = asc;
     q->e[q->n].ascq = ascq;
     q->n++;
+    tgt__event_ua(lu, itn, asc, ascq, false); /* the PR event log (target/fault.c); no-op without a sink */
 }
 
 void tgt__ua_raise_all(struct tgt_lu *lu, uint8_t asc, uint8_t ascq, uint32_t except_itn)
@@ -106,6 +107,7 @@ bool tgt__ua_pop(struct tgt_lu *lu, uint32_t itn, uint8_t *asc, uint8_t *ascq)
     *ascq = q->e[best].ascq;
     memmove(&q->e[best], &q->e[best + 1], (q->n - best - 1) * sizeof(q->e[0]));
     q->n--;
+    tgt__event_ua(lu, itn, *asc, *ascq, true);
     /* SAM-5 5.14: POWER ON, RESET, OR BUS DEVICE RESET OCCURRED is the generic form of every 29h condition
      * (SAM-5 6.3 lets each reset event be reported with it), so once it is reported the more specific ones of
      * this nexus tell the initiator nothing new and are cleared with it. */
