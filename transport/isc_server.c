@@ -128,6 +128,10 @@ struct isc_session *isc__server_find_session(struct isc_server *srv, const char 
         struct isc_session *s = c->sess;
         if (!s || s == except || !s->registered || s->discovery || !s->iname)
             continue;
+        /* RFC 7143 4.4.3: a session is named by the initiator name and SSID = (ISID, TPGT); the same ISID
+         * through another portal group is another session (an MPIO path), not a reinstatement. */
+        if (except && s->tpgt != except->tpgt)
+            continue;
         if (memcmp(s->isid, isid, 6) == 0 && strcmp(s->iname, iname) == 0)
             return s;
     }
