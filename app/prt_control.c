@@ -1117,5 +1117,7 @@ int prt_app_tools_start(struct prt_app *app)
         prt_log(&app->log, PRT_LOG_WARN, "%s; running without a control socket", err);
     else if (path)
         prt_log(&app->log, PRT_LOG_INFO, "control socket %s", path);
+    else
+        prt_log(&app->log, PRT_LOG_INFO, "no control socket: XDG_RUNTIME_DIR is not set and --control was not given");
     return 0;
 }
