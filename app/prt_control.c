@@ -978,12 +978,24 @@ static void prt__publish_event(void *ctx, const char *line, size_t len)
 
     if (!t->sock)
         return;
+    if (!line) {
+        /* Nobody follows the text (prt__wants_lines); `watch` still hears that the PR picture changed. */
+        prt__changed(t->ctl);
+        return;
+    }
     n = prt_control_event_notification(line, len);
     if (n) {
         net_control_publish(t->sock, PRT_TOPIC_EVENTS, n, strlen(n));
         free(n);
     }
     prt__changed(t->ctl);
+}
+
+/* Whether any control client follows the event text: without one, events are not formatted at all. */
+static bool prt__wants_lines(void *ctx)
+{
+    struct prt_tools *t = ctx;
+    return net_control_followers(t->sock, PRT_TOPIC_EVENTS) > 0;
 }
 
 int prt_tools_start(struct prt_tools **out, const struct prt_control_env *env, const char *control_path,
@@ -1005,7 +1017,7 @@ int prt_tools_start(struct prt_tools **out, const struct prt_control_env *env, c
     if (control_path)
         snprintf(t->control_path, sizeof t->control_path, "%s", control_path);
     struct prt_events_cfg ec = { .path = event_log, .tgt = env->tgt, .publish = prt__publish_event,
-                                 .publish_ctx = t };
+                                 .publish_ctx = t, .wants_lines = prt__wants_lines };
     if ((rc = prt_events_open(&t->events, &ec, err, errlen)) != 0) {
         char why[PRT_TOOLS_ERR];
         snprintf(why, sizeof why, "%s", err);

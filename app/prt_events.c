@@ -1,5 +1,8 @@
-/* The PR event log (see prt_events.h). Events are rare next to I/O (a PR OUT, a unit attention after a login
- * or a reservation change), so each one may allocate: the I/O path never reaches this file. */
+/* The PR event log (see prt_events.h). Every PR OUT passes through here, so a PR OUT workload is as fast as
+ * this file lets it be: an event is kept in memory as the raw struct tgt_event (a fixed ring allocated once)
+ * and turned into JSON only when something reads it (the --event-log file, a follower of the control socket,
+ * or `prtargetctl events`). I_T nexus ids never change meaning (pr_itn_intern), so naming the nexus late gives
+ * the same text as naming it at once. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +12,15 @@
 #include "app/prt_events.h"
 #include "prstate/pr.h"
 
+struct prt__ev_rec {
+    struct tgt_event e;
+    int64_t wall_ms;
+};
+
 struct prt_events {
     struct prt_events_cfg cfg;
     FILE *file;
-    char *ring[PRT_EVENTS_KEEP]; /* JSON text of the last events; ring[(first + i) % KEEP] */
+    struct prt__ev_rec ring[PRT_EVENTS_KEEP]; /* the last events, oldest at ring[first], ring[(first + i) % KEEP] */
     size_t first, n;
     uint64_t total;
 };
@@ -201,8 +209,6 @@ void prt_events_close(struct prt_events *ev)
         return;
     if (ev->file)
         fclose(ev->file);
-    for (size_t i = 0; i < ev->n; i++)
-        free(ev->ring[(ev->first + i) % PRT_EVENTS_KEEP]);
     free(ev);
 }
 
@@ -226,27 +232,41 @@ static int64_t prt__now_wall_ms(const struct prt_events *ev)
 void prt_events_sink(void *ctx, const struct tgt_event *e)
 {
     struct prt_events *ev = ctx;
-    json_t *o = prt_event_json(e, ev->cfg.tgt, prt__now_wall_ms(ev));
-    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    struct prt__ev_rec *r;
 
-    json_decref(o);
-    if (!line)
-        return; /* out of memory: losing one log line beats failing the SCSI command that caused it */
+    if (ev->n == PRT_EVENTS_KEEP) {
+        ev->first = (ev->first + 1) % PRT_EVENTS_KEEP;
+        ev->n--;
+    }
+    r = &ev->ring[(ev->first + ev->n) % PRT_EVENTS_KEEP];
+    r->e = *e;
+    r->wall_ms = prt__now_wall_ms(ev);
+    ev->n++;
     ev->total++;
+
+    bool readers = ev->cfg.publish && (!ev->cfg.wants_lines || ev->cfg.wants_lines(ev->cfg.publish_ctx));
+    if (!ev->file && !readers) {
+        if (ev->cfg.publish)
+            ev->cfg.publish(ev->cfg.publish_ctx, NULL, 0);
+        return;
+    }
+    json_t *o = prt_event_json(&r->e, ev->cfg.tgt, r->wall_ms);
+    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!line) {
+        /* Out of memory: losing one log line beats failing the SCSI command that caused it. */
+        if (ev->cfg.publish)
+            ev->cfg.publish(ev->cfg.publish_ctx, NULL, 0);
+        return;
+    }
     if (ev->file) {
         /* One write per line and a flush, so that `tail -f` and a crash both see whole lines. */
         fprintf(ev->file, "%s\n", line);
         fflush(ev->file);
     }
     if (ev->cfg.publish)
-        ev->cfg.publish(ev->cfg.publish_ctx, line, strlen(line));
-    if (ev->n == PRT_EVENTS_KEEP) {
-        free(ev->ring[ev->first]);
-        ev->first = (ev->first + 1) % PRT_EVENTS_KEEP;
-        ev->n--;
-    }
-    ev->ring[(ev->first + ev->n) % PRT_EVENTS_KEEP] = line;
-    ev->n++;
+        ev->cfg.publish(ev->cfg.publish_ctx, readers ? line : NULL, readers ? strlen(line) : 0);
+    free(line);
 }
 
 json_t *prt_events_recent(const struct prt_events *ev, size_t max)
@@ -257,7 +277,8 @@ json_t *prt_events_recent(const struct prt_events *ev, size_t max)
     if (!a)
         return NULL;
     for (size_t i = skip; i < ev->n; i++) {
-        json_t *o = json_loads(ev->ring[(ev->first + i) % PRT_EVENTS_KEEP], 0, NULL);
+        const struct prt__ev_rec *r = &ev->ring[(ev->first + i) % PRT_EVENTS_KEEP];
+        json_t *o = prt_event_json(&r->e, ev->cfg.tgt, r->wall_ms);
         if (o)
             json_array_append_new(a, o);
     }

@@ -26,9 +26,14 @@ struct prt_events;
 struct prt_events_cfg {
     const char *path;             /* append JSON lines here; NULL = no file */
     struct tgt_server *tgt;       /* to name I_T nexuses */
-    /* Each line (without its newline) as it is logged, for the followers; NULL = none. */
+    /* Each line (without its newline) as it is logged, for the followers; NULL = none. line is NULL (len 0)
+     * when an event happened but wants_lines said nobody reads the text, so that a publisher can still say
+     * "something changed" without the cost of formatting. */
     void (*publish)(void *ctx, const char *line, size_t len);
     void *publish_ctx;
+    /* Whether the publisher has readers of the text right now (called with publish_ctx for every event).
+     * NULL: it always has. With no file and no reader, an event is only kept in memory, unformatted. */
+    bool (*wants_lines)(void *ctx);
     /* Wall-clock milliseconds since the epoch; NULL = the real clock (tests pin it). */
     int64_t (*wall_ms)(void *ctx);
     void *wall_ctx;
@@ -37,7 +42,7 @@ struct prt_events_cfg {
 /* 0, or -errno with "PATH: reason" in err when the log file cannot be opened. */
 int prt_events_open(struct prt_events **out, const struct prt_events_cfg *cfg, char *err, size_t errlen);
 void prt_events_close(struct prt_events *ev);
-/* Late binding of the publisher (the control socket starts after the event log). */
+/* Late binding of the publisher (the control socket starts after the event log). Keeps wants_lines. */
 void prt_events_set_publish(struct prt_events *ev, void (*publish)(void *ctx, const char *line, size_t len),
                             void *ctx);
 /* The tgt_server event sink: ctx is the struct prt_events. */

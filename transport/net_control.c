@@ -328,6 +328,17 @@ unsigned net_control_clients(const struct net_control *nc)
     return nc ? nc->n_clients : 0;
 }
 
+unsigned net_control_followers(const struct net_control *nc, unsigned topics)
+{
+    unsigned n = 0;
+
+    if (!nc || nc->closing)
+        return 0;
+    for (const struct net_ctl_client *cl = nc->clients; cl; cl = cl->next)
+        n += (cl->topics & topics) != 0;
+    return n;
+}
+
 void net_control_close(struct net_control *nc)
 {
     if (!nc || nc->closing)

@@ -41,6 +41,8 @@ int net_control_open(struct net_loop *nl, const struct net_control_cfg *cfg, str
 void net_control_publish(struct net_control *nc, unsigned topics, const char *line, size_t len);
 /* Connected clients (followers or not). */
 unsigned net_control_clients(const struct net_control *nc);
+/* Connected clients following at least one of topics (0 for NULL). */
+unsigned net_control_followers(const struct net_control *nc, unsigned topics);
 /* Stop listening, remove the socket file, close every client. NULL is allowed. */
 void net_control_close(struct net_control *nc);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,30 @@ static void publish(void *ctx, const char *line, size_t len)
         snprintf(f->published[f->n_published], sizeof f->published[0], "%.*s", (int)len, line);
         f->n_published++;
     }
+}
+
+/* A publisher whose readers come and go: readers says whether anyone follows the text. */
+struct lazy_pub {
+    bool readers;
+    unsigned bare, lines;
+    char last[1024];
+};
+
+static bool lazy_wants(void *ctx)
+{
+    return ((struct lazy_pub *)ctx)->readers;
+}
+
+static void lazy_publish(void *ctx, const char *line, size_t len)
+{
+    struct lazy_pub *p = ctx;
+    if (!line) {
+        assert_int_equal(len, 0);
+        p->bare++;
+        return;
+    }
+    p->lines++;
+    snprintf(p->last, sizeof p->last, "%.*s", (int)len, line);
 }
 
 static int setup(void **state)
@@ -221,6 +246,64 @@ static void test_memory_keeps_the_newest_events_and_limit_returns_the_last_n(voi
     prt_events_close(ev);
 }
 
+static void test_event_nobody_reads_is_kept_unformatted_and_published_as_a_bare_change(void **state)
+{
+    struct fx *f = *state;
+    struct prt_events *ev;
+    char err[256];
+    struct lazy_pub pub = { .readers = false };
+    struct prt_events_cfg cfg = { .tgt = f->srv, .wall_ms = pinned_clock, .publish = lazy_publish,
+                                  .publish_ctx = &pub, .wants_lines = lazy_wants };
+    struct tgt_event e = pr_out_event(f);
+
+    assert_int_equal(prt_events_open(&ev, &cfg, err, sizeof err), 0);
+    prt_events_sink(ev, &e);
+    /* No file and no reader: the publisher hears that something changed, without text. */
+    assert_int_equal(pub.bare, 1);
+    assert_int_equal(pub.lines, 0);
+
+    /* The event formatted later reads exactly as it would have at once, nexus included. */
+    json_t *all = prt_events_recent(ev, 0);
+    assert_int_equal(json_array_size(all), 1);
+    json_t *o = json_array_get(all, 0);
+    assert_string_equal(json_string_value(json_object_get(o, "time")), "2026-11-22T13:30:00.123Z");
+    assert_string_equal(json_string_value(json_object_get(o, "service_action")), "PREEMPT");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "nexus"), "initiator")),
+                        "iqn.2026-11.test:a");
+    json_decref(all);
+
+    /* A follower arrives: from now on each event reaches it as a line. */
+    pub.readers = true;
+    e.generation = 8;
+    prt_events_sink(ev, &e);
+    assert_int_equal(pub.lines, 1);
+    assert_int_equal(pub.bare, 1);
+    assert_non_null(strstr(pub.last, "\"generation\":8"));
+    assert_int_equal(prt_events_count(ev), 2);
+    prt_events_close(ev);
+}
+
+static void test_file_gets_every_line_even_when_no_follower_reads_them(void **state)
+{
+    struct fx *f = *state;
+    struct prt_events *ev;
+    char err[256], line[2048];
+    struct lazy_pub pub = { .readers = false };
+    struct prt_events_cfg cfg = { .path = f->path, .tgt = f->srv, .wall_ms = pinned_clock,
+                                  .publish = lazy_publish, .publish_ctx = &pub, .wants_lines = lazy_wants };
+    struct tgt_event e = pr_out_event(f);
+
+    assert_int_equal(prt_events_open(&ev, &cfg, err, sizeof err), 0);
+    prt_events_sink(ev, &e);
+    prt_events_close(ev);
+    assert_int_equal(pub.bare, 1);
+    FILE *fp = fopen(f->path, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(line, sizeof line, fp));
+    fclose(fp);
+    assert_non_null(strstr(line, "\"service_action\":\"PREEMPT\""));
+}
+
 static void test_unwritable_log_path_fails_naming_the_path(void **state)
 {
     struct fx *f = *state;
@@ -258,6 +341,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pr_out_event_names_time_lu_nexus_action_key_type_result_generation,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_nobody_reads_is_kept_unformatted_and_published_as_a_bare_change,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_gets_every_line_even_when_no_follower_reads_them, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ua_events_name_the_condition_and_whether_raised_or_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sink_appends_one_line_per_event_to_the_file_and_publishes_it, setup,
