@@ -15,6 +15,8 @@
 #define PRT_MAX_PORTALS 16
 #define PRT_MAX_LUNS 64
 #define PRT_ERR_LEN 256
+#define PRT_MAX_ACL 64      /* initiator names in an access list */
+#define PRT_CHAP_MAX 255    /* longest CHAP name or secret accepted */
 
 /* Exit codes of the command-line contract (design.md). */
 #define PRT_EXIT_OK 0
@@ -51,6 +53,13 @@ struct prt_config {
     const char *config_file;
     const char *event_log;   /* --event-log FILE */
     const char *pr_profile;  /* --pr-profile NAME: every LU (overrides the config file) */
+    /* CHAP (RFC 7143 12.1.3) and the initiator access list, from targets[0].chap/.acl or the flags below;
+     * prt_config_apply() resolves them (docs/config.md). NULL / 0: no CHAP, every initiator. */
+    const char *chap_user, *chap_secret, *chap_mutual_user, *chap_mutual_secret;
+    const char *acl[PRT_MAX_ACL];
+    unsigned n_acl;
+    const char *chap_arg, *chap_mutual_arg, *chap_file; /* --chap, --chap-mutual, --chap-file as given */
+    char chap_text[4][PRT_CHAP_MAX + 1]; /* storage of names and secrets split from flags, a file or env */
     void *config_owned;      /* the parsed config file the strings above may point into (prt_config.c) */
     enum prt_log_level log_level;
     bool log_json;

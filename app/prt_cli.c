@@ -31,6 +31,7 @@ static const char prt__usage[] =
     "  --log-level LEVEL    error, warn, info (default) or debug; logs go to stderr\n"
     "  --log-format FMT     text (default) or json (one object per line)\n"
     "  --config FILE        JSON configuration file\n"
+    "  --chap USER:SECRET   require CHAP (also --chap-mutual, --chap-file, --allow-initiator; config.md)\n"
     "Ready: one line per portal and LUN on stdout, \"prtarget: ready iscsi://HOST:PORT/IQN/LUN\".\n"
     "SIGTERM or SIGINT stops it cleanly (exit 0). A bad flag exits 2.\n";
 
@@ -249,7 +250,8 @@ enum prt_cli_result prt_cli_parse(int argc, char **argv, struct prt_config *cfg,
         }
         static const char *const with_value[] = { "--config", "--listen", "--target", "--lun", "--state-dir",
                                                   "--control", "--log-level", "--log-format", "--event-log",
-                                                  "--pr-profile" };
+                                                  "--pr-profile", "--chap", "--chap-mutual", "--chap-file",
+                                                  "--allow-initiator" };
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
             known = known || strcmp(name, with_value[k]) == 0;
@@ -301,6 +303,18 @@ enum prt_cli_result prt_cli_parse(int argc, char **argv, struct prt_config *cfg,
             cfg->config_file = val;
         } else if (strcmp(name, "--event-log") == 0) {
             cfg->event_log = val;
+        } else if (strcmp(name, "--chap") == 0) {
+            cfg->chap_arg = val; /* USER:SECRET or USER; split and checked by prt_config_apply() */
+        } else if (strcmp(name, "--chap-mutual") == 0) {
+            cfg->chap_mutual_arg = val;
+        } else if (strcmp(name, "--chap-file") == 0) {
+            cfg->chap_file = val;
+        } else if (strcmp(name, "--allow-initiator") == 0) {
+            if (cfg->n_acl == PRT_MAX_ACL) {
+                prt__err(err, errlen, "--allow-initiator: at most %d initiators", PRT_MAX_ACL);
+                return PRT_CLI_ERROR;
+            }
+            cfg->acl[cfg->n_acl++] = val; /* the name is checked by prt_config_apply() */
         } else if (strcmp(name, "--pr-profile") == 0) {
             cfg->pr_profile = val; /* checked against the profile list when the LUs are built */
         } else if (strcmp(name, "--log-level") == 0) {

@@ -274,6 +274,20 @@ static int prt__cfg_lun(struct prt_cfg_ctx *c, json_t *lo, const char *base, con
     return 0;
 }
 
+/* RFC 7143 9.2.1 / 12.1.3: a CHAP secret of at least 96 bits (12 bytes) when IPsec is not used, and the target's
+ * secret for mutual CHAP differs from the initiator's, else a reflection attack answers one side's challenge
+ * with the other's response. NULL when secret is fine. */
+static const char *prt__chap_secret_problem(const char *secret, const char *other)
+{
+    if (strlen(secret) < 12)
+        return "shorter than 12 characters (RFC 7143 9.2.1)";
+    if (strlen(secret) > PRT_CHAP_MAX)
+        return "longer than 255 characters";
+    if (other && strcmp(secret, other) == 0)
+        return "the mutual secret must differ from the initiator's secret (RFC 7143 9.2.1)";
+    return NULL;
+}
+
 /* RFC 7143 4.2.7.1: iqn., eui. or naa. names of at most 223 bytes. */
 static int prt__cfg_iscsi_name(struct prt_cfg_ctx *c, const char *path, const char *n)
 {
@@ -365,6 +379,9 @@ static int prt__cfg_target(struct prt_cfg_ctx *c, json_t *to, const char *base, 
             }
             if ((rc = prt__cfg_iscsi_name(c, ep, json_string_value(e))) != 0)
                 return rc;
+            if (i >= PRT_MAX_ACL)
+                return prt__cfg_err(c, ep, "at most %d initiator names", PRT_MAX_ACL);
+            cfg->acl[cfg->n_acl++] = json_string_value(e);
         }
     }
     if ((v = json_object_get(to, "chap")) != NULL) {
@@ -380,12 +397,20 @@ static int prt__cfg_target(struct prt_cfg_ctx *c, json_t *to, const char *base, 
             return prt__cfg_err(c, p, "needs both \"user\" and \"secret\"");
         if (!muser != !msecret)
             return prt__cfg_err(c, p, "mutual CHAP needs both \"mutual_user\" and \"mutual_secret\"");
-        /* RFC 7143 12.1.3: a CHAP secret should be at least 12 bytes (96 bits) long. */
-        if (strlen(secret) < 12) {
-            char sp[PRT_CFG_PATH];
+        char sp[PRT_CFG_PATH];
+        const char *why = prt__chap_secret_problem(secret, NULL);
+        if (why) {
             prt__cfg_path(sp, p, "secret");
-            return prt__cfg_err(c, sp, "shorter than 12 characters (RFC 7143 12.1.3)");
+            return prt__cfg_err(c, sp, "%s", why);
         }
+        if (msecret && (why = prt__chap_secret_problem(msecret, secret)) != NULL) {
+            prt__cfg_path(sp, p, "mutual_secret");
+            return prt__cfg_err(c, sp, "%s", why);
+        }
+        cfg->chap_user = user;
+        cfg->chap_secret = secret;
+        cfg->chap_mutual_user = muser;
+        cfg->chap_mutual_secret = msecret;
     }
     return 0;
 }
@@ -394,17 +419,10 @@ static int prt__cfg_target(struct prt_cfg_ctx *c, json_t *to, const char *base, 
 static int prt__cfg_unsupported(struct prt_cfg_ctx *c, json_t *root)
 {
     json_t *targets = json_object_get(root, "targets");
-    json_t *t0 = json_array_get(targets, 0);
-    json_t *acl = json_object_get(t0, "acl");
 
     if (json_array_size(targets) > 1)
         return prt__cfg_err(c, "targets[1]", "this prtarget serves one target per process; run one daemon per "
                                              "target (each with its own --control socket)");
-    if (json_array_size(acl) > 0)
-        return prt__cfg_err(c, "targets[0].acl", "initiator ACLs are not enforced by this build's iSCSI layer; "
-                                                 "use [] or leave it out");
-    if (json_object_get(t0, "chap"))
-        return prt__cfg_err(c, "targets[0].chap", "CHAP is not enforced by this build's iSCSI layer; leave it out");
     return 0;
 }
 
@@ -519,6 +537,153 @@ static bool prt__flag_given(int argc, char **argv, const char *flag)
     return false;
 }
 
+/* Copy USER:SECRET (or USER with the secret from env) into the two storage slots. 0 or -EINVAL with err set. */
+static int prt__chap_split(const char *flag, const char *arg, const char *env, char *user, char *secret,
+                           char *err, size_t errlen)
+{
+    const char *colon = strchr(arg, ':');
+    const char *sec = colon ? colon + 1 : env ? getenv(env) : NULL;
+    size_t ulen = colon ? (size_t)(colon - arg) : strlen(arg);
+
+    if (ulen == 0 || ulen > PRT_CHAP_MAX) {
+        snprintf(err, errlen, "%s: expected USER:SECRET with a user name of 1 to %d characters", flag, PRT_CHAP_MAX);
+        return -EINVAL;
+    }
+    if (!sec && !env) {
+        snprintf(err, errlen, "%s: expected USER:SECRET", flag);
+        return -EINVAL;
+    }
+    if (!sec) {
+        /* The secret is kept off the command line, where ps(1) would show it, only if it comes from elsewhere. */
+        snprintf(err, errlen, "%s %.*s: no secret (give USER:SECRET, set %s, or use --chap-file)", flag, (int)ulen,
+                 arg, env);
+        return -EINVAL;
+    }
+    if (strlen(sec) > PRT_CHAP_MAX) {
+        snprintf(err, errlen, "%s: secret longer than %d characters", flag, PRT_CHAP_MAX);
+        return -EINVAL;
+    }
+    memcpy(user, arg, ulen);
+    user[ulen] = '\0';
+    strcpy(secret, sec);
+    return 0;
+}
+
+/* --chap-file FILE: lines "chap USER:SECRET" and optionally "chap-mutual USER:SECRET"; blank lines and lines
+ * starting with # are ignored. The file, unlike the command line, can be readable by its owner only. */
+static int prt__chap_file(struct prt_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "re");
+    char line[2 * PRT_CHAP_MAX + 32];
+    unsigned lineno = 0;
+    int rc = 0;
+
+    if (!fp) {
+        snprintf(err, errlen, "--chap-file %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    while (rc == 0 && fgets(line, sizeof line, fp)) {
+        char what[PRT_ERR_LEN];
+        size_t n = strlen(line);
+        lineno++;
+        if (n && line[n - 1] != '\n' && !feof(fp)) {
+            snprintf(err, errlen, "--chap-file %s: line %u: too long", path, lineno);
+            rc = -EINVAL;
+            break;
+        }
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        snprintf(what, sizeof what, "--chap-file %s: line %u", path, lineno);
+        if (strncmp(line, "chap ", 5) == 0 && !cfg->chap_user) {
+            rc = prt__chap_split(what, line + 5, NULL, cfg->chap_text[0], cfg->chap_text[1], err, errlen);
+            cfg->chap_user = cfg->chap_text[0];
+            cfg->chap_secret = cfg->chap_text[1];
+        } else if (strncmp(line, "chap-mutual ", 12) == 0 && !cfg->chap_mutual_user) {
+            rc = prt__chap_split(what, line + 12, NULL, cfg->chap_text[2], cfg->chap_text[3], err, errlen);
+            cfg->chap_mutual_user = cfg->chap_text[2];
+            cfg->chap_mutual_secret = cfg->chap_text[3];
+        } else {
+            snprintf(err, errlen, "%s: expected \"chap USER:SECRET\" or \"chap-mutual USER:SECRET\", once each", what);
+            rc = -EINVAL;
+        }
+    }
+    fclose(fp);
+    if (rc == 0 && !cfg->chap_user) {
+        snprintf(err, errlen, "--chap-file %s: no \"chap USER:SECRET\" line", path);
+        rc = -EINVAL;
+    }
+    return rc;
+}
+
+/* CHAP credentials and the access list from the flags (which replace the file's), then checked as the config
+ * file's are. */
+static int prt__security_flags(struct prt_config *cfg, const struct prt_config *file, int argc, char **argv,
+                               char *err, size_t errlen)
+{
+    bool chap_flags = cfg->chap_arg || cfg->chap_mutual_arg || cfg->chap_file;
+    const char *why;
+    int rc;
+
+    for (unsigned i = 0; i < cfg->n_acl; i++) {
+        char scratch[PRT_ERR_LEN];
+        struct prt_cfg_ctx c = { .file = "", .err = scratch, .errlen = sizeof scratch };
+        if ((rc = prt__cfg_iscsi_name(&c, "", cfg->acl[i])) != 0) {
+            snprintf(err, errlen, "--allow-initiator %.60s: not an iSCSI name (iqn., eui. or naa., at most 223 "
+                                  "bytes, no spaces)", cfg->acl[i]);
+            return rc;
+        }
+    }
+    if (file && !prt__flag_given(argc, argv, "--allow-initiator") && file->n_acl) {
+        memcpy(cfg->acl, file->acl, sizeof cfg->acl);
+        cfg->n_acl = file->n_acl;
+    }
+    if (!chap_flags) {
+        if (file) {
+            cfg->chap_user = file->chap_user;
+            cfg->chap_secret = file->chap_secret;
+            cfg->chap_mutual_user = file->chap_mutual_user;
+            cfg->chap_mutual_secret = file->chap_mutual_secret;
+        }
+        return 0;
+    }
+    if (cfg->chap_file && cfg->chap_arg) {
+        snprintf(err, errlen, "--chap-file: give the credentials either in the file or with --chap, not both");
+        return -EINVAL;
+    }
+    if (cfg->chap_arg && (rc = prt__chap_split("--chap", cfg->chap_arg, "PRTARGET_CHAP_SECRET", cfg->chap_text[0],
+                                               cfg->chap_text[1], err, errlen)) != 0)
+        return rc;
+    if (cfg->chap_arg) {
+        cfg->chap_user = cfg->chap_text[0];
+        cfg->chap_secret = cfg->chap_text[1];
+    }
+    if (cfg->chap_mutual_arg) {
+        if ((rc = prt__chap_split("--chap-mutual", cfg->chap_mutual_arg, "PRTARGET_CHAP_MUTUAL_SECRET",
+                                  cfg->chap_text[2], cfg->chap_text[3], err, errlen)) != 0)
+            return rc;
+        cfg->chap_mutual_user = cfg->chap_text[2];
+        cfg->chap_mutual_secret = cfg->chap_text[3];
+    }
+    if (cfg->chap_file && (rc = prt__chap_file(cfg, cfg->chap_file, err, errlen)) != 0)
+        return rc;
+    if (!cfg->chap_user) {
+        snprintf(err, errlen, "--chap-mutual: mutual CHAP needs --chap (or --chap-file) as well");
+        return -EINVAL;
+    }
+    const char *src = cfg->chap_file ? "--chap-file" : "--chap";
+    if ((why = prt__chap_secret_problem(cfg->chap_secret, NULL)) != NULL) {
+        snprintf(err, errlen, "%s: secret %s", src, why);
+        return -EINVAL;
+    }
+    if (cfg->chap_mutual_secret && (why = prt__chap_secret_problem(cfg->chap_mutual_secret, cfg->chap_secret))) {
+        snprintf(err, errlen, "%s: mutual secret %s", cfg->chap_mutual_arg ? "--chap-mutual" : src, why);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     struct prt_config file;
@@ -534,7 +699,7 @@ int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, s
         }
     }
     if (!cfg->config_file)
-        return 0;
+        return prt__security_flags(cfg, NULL, argc, argv, err, errlen);
     if ((rc = prt_config_load(cfg->config_file, &file, err, errlen)) != 0) {
         /* design.md: the one line names the flag as well as the file, path and problem. */
         char why[PRT_ERR_LEN];
@@ -565,5 +730,5 @@ int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, s
     if (!prt__flag_given(argc, argv, "--log-format"))
         cfg->log_json = file.log_json;
     cfg->config_owned = file.config_owned;
-    return 0;
+    return prt__security_flags(cfg, &file, argc, argv, err, errlen);
 }

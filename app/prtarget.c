@@ -122,6 +122,13 @@ static int prt__run(struct prt_app *app)
         .login_timeout_ms = 15000,
         .now_ms = net_now_ms,
         .now_ctx = app->net,
+        /* CHAP and the initiator access list (app/prt_config.c resolved the flags and the config file). */
+        .chap_user = app->cfg.chap_user,
+        .chap_secret = app->cfg.chap_secret,
+        .chap_target_user = app->cfg.chap_mutual_user,
+        .chap_target_secret = app->cfg.chap_mutual_secret,
+        .acl = app->cfg.acl,
+        .n_acl = app->cfg.n_acl,
     };
     app->isc = isc_server_new(&ic, err, sizeof err);
     if (!app->isc)

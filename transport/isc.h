@@ -41,6 +41,11 @@ struct isc_server_cfg {
      * refused). */
     const char *chap_user, *chap_secret;
     const char *chap_target_user, *chap_target_secret;
+    /* Addition: initiator access list. n_acl == 0: every initiator may log in. Otherwise only the iSCSI names
+     * listed (compared exactly, RFC 7143 4.2.7.2 names are already normalised by the initiator) may open a
+     * Normal session, and SendTargets names the target only to them. The server copies the strings. */
+    const char *const *acl;
+    unsigned n_acl;
 };
 
 struct isc_iov {

@@ -52,6 +52,8 @@ struct isc_server {
     struct isc_limits limits;
     struct isc_chap_cfg chap_cfg;      /* strings owned by the server */
     bool chap_on;                      /* CHAP required for every login */
+    char **acl;                        /* initiator names allowed; n_acl == 0: all */
+    unsigned n_acl;
     struct isc_conn *conns;            /* every live connection (doubly linked through conn->next/prev) */
     uint16_t next_tsih;
     bool shutting_down;
@@ -67,6 +69,8 @@ uint16_t isc__server_new_tsih(struct isc_server *srv);
 struct isc_session *isc__server_find_session(struct isc_server *srv, const char *iname, const uint8_t isid[6],
                                              const struct isc_session *except);
 struct isc_session *isc__server_find_tsih(struct isc_server *srv, uint16_t tsih);
+/* Whether the initiator iname may log in to the target (the access list is empty or names it). */
+bool isc__server_acl_allows(const struct isc_server *srv, const char *iname);
 void *isc__buf_get(struct isc_server *srv, size_t need, size_t *cap, unsigned *cls);
 void isc__buf_put(struct isc_server *srv, void *buf, unsigned cls);
 

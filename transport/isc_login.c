@@ -10,6 +10,7 @@
 /* Login status (RFC 7143 11.13.5). */
 #define ISC_LS_INITIATOR_ERROR 0x0200
 #define ISC_LS_AUTH_FAILURE 0x0201
+#define ISC_LS_AUTHZ_FAILURE 0x0202
 #define ISC_LS_NOT_FOUND 0x0203
 #define ISC_LS_UNSUPPORTED_VERSION 0x0205
 #define ISC_LS_TOO_MANY_CONNECTIONS 0x0206
@@ -259,6 +260,11 @@ static uint16_t isc__login_first(struct isc_conn *c, const uint8_t *req, const s
             return ISC_LS_MISSING_PARAMETER;
         if (strcmp(rq->tname, srv->target_name) != 0)
             return ISC_LS_NOT_FOUND;
+        /* RFC 7143 11.13.5: Status-Class 2, Detail 2 (authorization failure) is the answer for an initiator
+         * the target does not let at this target. Discovery sessions stay open to it; SendTargets then names
+         * no target (isc_text.c). */
+        if (!isc__server_acl_allows(srv, rq->iname))
+            return ISC_LS_AUTHZ_FAILURE;
     }
     s->iname = malloc(strlen(rq->iname) + 1);
     if (!s->iname)

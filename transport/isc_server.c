@@ -55,6 +55,17 @@ struct isc_server *isc_server_new(const struct isc_server_cfg *cfg, char *err, s
     }
     if (!srv->target_name || (cfg->target_alias && !srv->target_alias))
         goto nomem;
+    if (cfg->n_acl) {
+        srv->acl = calloc(cfg->n_acl, sizeof(*srv->acl));
+        if (!srv->acl)
+            goto nomem;
+        for (unsigned i = 0; i < cfg->n_acl; i++) {
+            srv->acl[i] = isc__strdup(cfg->acl[i]);
+            if (!srv->acl[i])
+                goto nomem;
+            srv->n_acl = i + 1;
+        }
+    }
     if (cfg->chap_user || cfg->chap_secret || cfg->chap_target_user || cfg->chap_target_secret) {
         srv->chap_cfg.user = isc__strdup(cfg->chap_user);
         srv->chap_cfg.secret = isc__strdup(cfg->chap_secret);
@@ -94,6 +105,9 @@ void isc_server_free(struct isc_server *srv)
             free(b);
         }
     }
+    for (unsigned i = 0; i < srv->n_acl; i++)
+        free(srv->acl[i]);
+    free(srv->acl);
     free((char *)srv->chap_cfg.user);
     free((char *)srv->chap_cfg.secret);
     free((char *)srv->chap_cfg.target_user);
@@ -101,6 +115,16 @@ void isc_server_free(struct isc_server *srv)
     free(srv->target_name);
     free(srv->target_alias);
     free(srv);
+}
+
+bool isc__server_acl_allows(const struct isc_server *srv, const char *iname)
+{
+    if (srv->n_acl == 0)
+        return true;
+    for (unsigned i = 0; i < srv->n_acl; i++)
+        if (iname && strcmp(srv->acl[i], iname) == 0)
+            return true;
+    return false;
 }
 
 uint64_t isc__server_now(const struct isc_server *srv)

@@ -43,6 +43,10 @@ int isc__send_targets(struct isc_conn *c, const char *what, struct isc_text *out
     } else if (strcmp(what, "All") != 0 && strcmp(what, srv->target_name) != 0) {
         return 0;
     }
+    /* RFC 7143 Appendix C: SendTargets reports the targets the initiator is allowed to access, so a name the
+     * access list leaves out hears of no target. */
+    if (!isc__server_acl_allows(srv, s ? s->iname : NULL))
+        return 0;
     if (isc_text_add(out, "TargetName", srv->target_name) < 0)
         return -ENOMEM;
     char lhost[300], lport[16];

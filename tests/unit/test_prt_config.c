@@ -200,8 +200,6 @@ static void test_what_the_daemon_cannot_serve_is_refused_by_name(void **state)
     assert_error(f, "targets[1].luns[0].size: \"2Q\" is not a size");
     assert_int_equal(load(f, "{\"targets\":[{},{}]}"), -EINVAL);
     assert_error(f, "targets[1]: this prtarget serves one target per process");
-    assert_int_equal(load(f, "{\"targets\":[{\"acl\":[\"iqn.2026-11.org.x:a\"]}]}"), -EINVAL);
-    assert_error(f, "targets[0].acl: initiator ACLs are not enforced");
     assert_int_equal(load(f, "{\"targets\":[{\"acl\":[\"not-a-name\"]}]}"), -EINVAL);
     assert_error(f, "targets[0].acl[0]: \"not-a-name\" is not an iSCSI name");
     /* RFC 7143 12.1.3: CHAP secrets of at least 12 bytes. */
@@ -211,10 +209,31 @@ static void test_what_the_daemon_cannot_serve_is_refused_by_name(void **state)
                              "\"mutual_user\":\"m\"}}]}"),
                      -EINVAL);
     assert_error(f, "targets[0].chap: mutual CHAP needs both");
-    assert_int_equal(load(f, "{\"targets\":[{\"chap\":{\"user\":\"u\",\"secret\":\"long-enough-secret\"}}]}"),
+    /* RFC 7143 9.2.1: the two directions of mutual CHAP use different secrets. */
+    assert_int_equal(load(f, "{\"targets\":[{\"chap\":{\"user\":\"u\",\"secret\":\"long-enough-secret\","
+                             "\"mutual_user\":\"m\",\"mutual_secret\":\"long-enough-secret\"}}]}"),
                      -EINVAL);
-    assert_error(f, "targets[0].chap: CHAP is not enforced");
+    assert_error(f, "targets[0].chap.mutual_secret: the mutual secret must differ");
     assert_int_equal(load(f, "{\"targets\":[{}]}"), 0);
+}
+
+static void test_acl_and_chap_of_the_file_reach_the_config(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(load(f, "{\"targets\":[{\"acl\":[\"iqn.2026-11.org.x:a\",\"iqn.2026-11.org.x:b\"],"
+                             "\"chap\":{\"user\":\"alice\",\"secret\":\"alice-secret-12\","
+                             "\"mutual_user\":\"tgt\",\"mutual_secret\":\"target-secret-12\"}}]}"),
+                     0);
+    assert_int_equal(f->cfg.n_acl, 2);
+    assert_string_equal(f->cfg.acl[1], "iqn.2026-11.org.x:b");
+    assert_string_equal(f->cfg.chap_user, "alice");
+    assert_string_equal(f->cfg.chap_secret, "alice-secret-12");
+    assert_string_equal(f->cfg.chap_mutual_user, "tgt");
+    assert_string_equal(f->cfg.chap_mutual_secret, "target-secret-12");
+    /* An empty list allows every initiator. */
+    assert_int_equal(load(f, "{\"targets\":[{\"acl\":[]}]}"), 0);
+    assert_int_equal(f->cfg.n_acl, 0);
+    assert_null(f->cfg.chap_user);
 }
 
 static void test_json_syntax_errors_give_line_and_column(void **state)
@@ -290,6 +309,94 @@ static void test_bad_pr_profile_flag_and_bad_file_name_the_flag(void **state)
     assert_non_null(strstr(f->err, "targets[0].luns[0].size: \"12X\" is not a size"));
 }
 
+static void test_chap_flags_replace_the_file_and_keep_secrets_off_the_command_line(void **state)
+{
+    struct fx *f = *state;
+    char cred[160];
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fputs("{\"targets\":[{\"acl\":[\"iqn.2026-11.org.x:file\"],\"chap\":{\"user\":\"fileuser\","
+          "\"secret\":\"file-secret-123\"}}]}",
+          fp);
+    fclose(fp);
+
+    /* Flags win over the file: the access list and the credentials are replaced as a whole. */
+    char *argv1[] = { "prtarget", "--config", f->path, "--chap", "bob:bob-secret-1234", "--allow-initiator",
+                      "iqn.2026-11.org.x:flag", NULL };
+    assert_int_equal(parse(&f->cfg, 7, argv1, f->err, sizeof f->err), 0);
+    assert_string_equal(f->cfg.chap_user, "bob");
+    assert_string_equal(f->cfg.chap_secret, "bob-secret-1234");
+    assert_null(f->cfg.chap_mutual_user);
+    assert_int_equal(f->cfg.n_acl, 1);
+    assert_string_equal(f->cfg.acl[0], "iqn.2026-11.org.x:flag");
+    prt_config_release(&f->cfg);
+
+    /* Without flags, the file's. */
+    char *argv2[] = { "prtarget", "--config", f->path, NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv2, f->err, sizeof f->err), 0);
+    assert_string_equal(f->cfg.chap_user, "fileuser");
+    assert_string_equal(f->cfg.acl[0], "iqn.2026-11.org.x:file");
+    prt_config_release(&f->cfg);
+
+    /* A bare user name takes its secret from the environment, so ps(1) never shows it. */
+    setenv("PRTARGET_CHAP_SECRET", "env-secret-12345", 1);
+    setenv("PRTARGET_CHAP_MUTUAL_SECRET", "env-mutual-secret", 1);
+    char *argv3[] = { "prtarget", "--chap", "carol", "--chap-mutual", "tgt", NULL };
+    assert_int_equal(parse(&f->cfg, 5, argv3, f->err, sizeof f->err), 0);
+    assert_string_equal(f->cfg.chap_user, "carol");
+    assert_string_equal(f->cfg.chap_secret, "env-secret-12345");
+    assert_string_equal(f->cfg.chap_mutual_user, "tgt");
+    assert_string_equal(f->cfg.chap_mutual_secret, "env-mutual-secret");
+    unsetenv("PRTARGET_CHAP_SECRET");
+    unsetenv("PRTARGET_CHAP_MUTUAL_SECRET");
+    char *argv4[] = { "prtarget", "--chap", "carol", NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv4, f->err, sizeof f->err), -EINVAL);
+    assert_non_null(strstr(f->err, "--chap carol: no secret"));
+
+    /* --chap-file: the same two forms, one a line, comments allowed. */
+    snprintf(cred, sizeof cred, "%s/chap", f->dir);
+    fp = fopen(cred, "w");
+    assert_non_null(fp);
+    fputs("# lab credentials\nchap dave:dave-secret-123\n\nchap-mutual tgt:target-secret-12\n", fp);
+    fclose(fp);
+    char *argv5[] = { "prtarget", "--chap-file", cred, NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv5, f->err, sizeof f->err), 0);
+    assert_string_equal(f->cfg.chap_user, "dave");
+    assert_string_equal(f->cfg.chap_secret, "dave-secret-123");
+    assert_string_equal(f->cfg.chap_mutual_secret, "target-secret-12");
+    fp = fopen(cred, "w");
+    assert_non_null(fp);
+    fputs("chap dave\n", fp);
+    fclose(fp);
+    assert_int_equal(parse(&f->cfg, 3, argv5, f->err, sizeof f->err), -EINVAL);
+    assert_non_null(strstr(f->err, "line 1: expected USER:SECRET"));
+    unlink(cred);
+}
+
+static void test_bad_chap_and_acl_flags_name_the_flag(void **state)
+{
+    struct fx *f = *state;
+    /* RFC 7143 9.2.1: at least 12 bytes of secret without IPsec; different secrets for the two directions. */
+    char *argv1[] = { "prtarget", "--chap", "u:short", NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv1, f->err, sizeof f->err), -EINVAL);
+    assert_string_equal(f->err, "--chap: secret shorter than 12 characters (RFC 7143 9.2.1)");
+    char *argv2[] = { "prtarget", "--chap", "u:same-secret-123", "--chap-mutual", "t:same-secret-123", NULL };
+    assert_int_equal(parse(&f->cfg, 5, argv2, f->err, sizeof f->err), -EINVAL);
+    assert_ptr_equal(strstr(f->err, "--chap-mutual: mutual secret"), f->err);
+    char *argv3[] = { "prtarget", "--chap-mutual", "t:target-secret-12", NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv3, f->err, sizeof f->err), -EINVAL);
+    assert_non_null(strstr(f->err, "mutual CHAP needs --chap"));
+    char *argv4[] = { "prtarget", "--chap", ":no-user-secret", NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv4, f->err, sizeof f->err), -EINVAL);
+    assert_ptr_equal(strstr(f->err, "--chap: expected USER:SECRET"), f->err);
+    char *argv5[] = { "prtarget", "--allow-initiator", "not a name", NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv5, f->err, sizeof f->err), -EINVAL);
+    assert_ptr_equal(strstr(f->err, "--allow-initiator not a name: not an iSCSI name"), f->err);
+    char *argv6[] = { "prtarget", "--chap-file", "/nonexistent/chap", NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv6, f->err, sizeof f->err), -ENOENT);
+    assert_string_equal(f->err, "--chap-file /nonexistent/chap: No such file or directory");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +411,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_syntax_errors_give_line_and_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flags_win_over_the_file_and_lists_replace_as_a_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_pr_profile_flag_and_bad_file_name_the_flag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_and_chap_of_the_file_reach_the_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chap_flags_replace_the_file_and_keep_secrets_off_the_command_line,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_chap_and_acl_flags_name_the_flag, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,7 @@ static void test_bad_config_is_refused_with_file_json_path_and_problem_on_one_li
         { "{\"targets\":[{\"name\":\"disk\"}]}", "targets[0].name" },
         { "{\"targets\":[{},{\"luns\":[{\"size\":\"1Q\"}]}]}", "targets[1].luns[0].size" },
         { "{\"targets\":[{},{}]}", "targets[1]: this prtarget serves one target per process" },
-        { "{\"targets\":[{\"acl\":[\"iqn.2026-11.org.x:y\"]}]}", "targets[0].acl" },
+        { "{\"targets\":[{\"acl\":[\"iqn 2026\"]}]}", "targets[0].acl[0]" },
         { "{\"targets\":[{\"chap\":{\"user\":\"u\",\"secret\":\"short\"}}]}", "targets[0].chap.secret" },
         { "{\"targets\":[]}", "targets: expected a non-empty list" },
         { "{\"targets\":[{}],\"log_level\":\"loud\"}", "log_level" },
