@@ -66,6 +66,10 @@ static void lu_identity(struct tgt_lu *lu, const struct tgt_lu_cfg *cfg)
     }
     /* SPC-4 7.8.6.6.3: NAA 3h (locally assigned): the NAA nibble then 60 bits the administrator assigns. */
     prt_put_be64(lu->naa, (h & 0x0fffffffffffffffull) | (3ull << 60));
+    /* An administrator-assigned NAA (config identity.naa, checked by the loader to be an 8-byte NAA 2h, 3h or
+     * 5h designator) replaces the derived one, so a LU keeps the identity a cluster already knows it by. */
+    if (cfg->naa)
+        memcpy(lu->naa, cfg->naa, sizeof(lu->naa));
     if (cfg->serial && cfg->serial[0])
         snprintf(lu->serial, sizeof(lu->serial), "%s", cfg->serial);
     else

@@ -117,7 +117,7 @@ static void test_config_serves_its_luns_with_their_identity_and_block_size(void 
     snprintf(json, sizeof json,
              "{\"version\":1,\"targets\":[{\"name\":\"iqn.2026-11.org.prtarget:cfg\",\"luns\":["
              "{\"backend\":\"mem\",\"size\":\"8M\",\"identity\":{\"vendor\":\"ACME\",\"product\":\"Widget\","
-             "\"serial\":\"SN-0001\"}},"
+             "\"serial\":\"SN-0001\",\"naa\":\"0x5001405aabbccdd1\"}},"
              "{\"size\":\"16M\",\"block_size\":4096,\"read_only\":true}],"
              "\"acl\":[],\"pr\":{\"profile\":\"full\"}}]}");
     write_file(path, json);
@@ -143,6 +143,21 @@ static void test_config_serves_its_luns_with_their_identity_and_block_size(void 
     /* SPC-4 6.6.2: the identification fields are padded with spaces. */
     assert_true(strncmp(inq->vendor_identification, "ACME    ", 8) == 0);
     assert_true(strncmp(inq->product_identification, "Widget", 6) == 0);
+    scsi_free_scsi_task(t);
+    /* SPC-4 7.8.6: the Device Identification VPD page carries the configured NAA 5h designator as it is. */
+    t = iscsi_inquiry_sync(a, 0, 1, SCSI_INQUIRY_PAGECODE_DEVICE_IDENTIFICATION, 255);
+    assert_non_null(t);
+    struct scsi_inquiry_device_identification *did = scsi_datain_unmarshall(t);
+    assert_non_null(did);
+    bool naa_seen = false;
+    for (struct scsi_inquiry_device_designator *d = did->designators; d; d = d->next) {
+        if (d->designator_type != SCSI_DESIGNATOR_TYPE_NAA || d->association != SCSI_ASSOCIATION_LOGICAL_UNIT)
+            continue;
+        assert_int_equal(d->designator_length, 8);
+        assert_memory_equal(d->designator, "\x50\x01\x40\x5a\xab\xbc\xcd\xd1", 8);
+        naa_seen = true;
+    }
+    assert_true(naa_seen);
     scsi_free_scsi_task(t);
     /* SBC-3 5.16: READ CAPACITY(16) reports the configured 4096-byte blocks of LUN 1. */
     itest_clear_ua(a, 1);
