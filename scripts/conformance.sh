@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # Conformance against libiscsi's iscsi-test-cu (design.md, "Conformance oracles").
 #
-# Starts a fresh prtarget with two portals (ephemeral ports, so the multipath tests run), runs
-#   iscsi-test-cu -d -S -v -V -t ALL.<Family> -i INAME1 -I INAME2 URL URL2
-# once per test family (-V because libiscsi logs "[SKIPPED]" only at its verbose level; without it a skipped
-# test is indistinguishable from a passed one) (each run under a timeout, so a hung test is killed and reported instead of hanging CI),
-# scores every test as passed / failed / skipped (a test that prints [SKIPPED] is skipped, although CUnit counts
-# it as passed), prints a per-family table, and compares with tests/conformance/expected.txt: the run fails on a
-# regression (a test that does not pass and is not listed, or is listed with another outcome) and when the list
-# is stale (a listed test now passes or no longer exists).
+# What runs, exactly: for every test family F that `iscsi-test-cu -l` lists, a fresh prtarget is started with two
+# portals (ephemeral loopback ports, so MultipathIO runs) and four LUs,
+#   prtarget --listen 127.0.0.1:0 --listen 127.0.0.1:0 \
+#            --lun mem:256M --lun mem:64M,removable --lun mem:64M,ro --lun mem:64M,sanitize
+# then the design's command with -V added, limited to F and pointed at the LU that F needs:
+#   iscsi-test-cu -d -S -v -V -i INAME1 -I INAME2 -t ALL.F URL1/LUN URL2/LUN
+# (LUN 1, removable: NoMedia, PreventAllow, StartStopUnit; LUN 2, read-only: ReadOnly; LUN 3, SANITIZE enabled:
+# Sanitize; LUN 0: every other family), under a timeout, and the target is stopped with SIGTERM (it must exit 0).
+# -V is there because libiscsi prints "[SKIPPED]" only at its verbose level; without it a skipped test cannot be
+# told from a passed one. A fresh target per family means no family can fail because of what an earlier family
+# left behind (MultipathIO.CompareAndWrite needs LBA 256 to be zero; ExtendedCopy writes there; PR families leave
+# registrations; removable families leave the medium ejected).
+#
+# Every test is scored passed / failed / skipped (a test that prints [SKIPPED] is skipped, although CUnit counts
+# it as passed; a test that never finishes because of the timeout or a dead target is failed), a per-family table
+# is printed, and the result is compared with tests/conformance/expected.txt: the run fails on a regression (a test
+# that does not pass and is not listed, or is listed with another outcome), when the list is stale (a listed test
+# now passes or no longer exists), when prtarget dies during a family, or when it does not exit 0 on SIGTERM.
 #
 #   scripts/conformance.sh [--vs-tgt] [--family REGEX] [--keep]
-#     --vs-tgt        also run the same suite against tgt (shared/peers.md) and print both tables side by side
+#     --vs-tgt        also run the same suite against tgt (shared/peers.md: a private tgtd on a free loopback port
+#                     and its own management port, stopped by its PID; fresh per family too; LUN 1 plain, LUN 2
+#                     removable, LUN 3 read-only, since tgt's LUN 0 is its controller and it has no SANITIZE)
+#                     and print both tables side by side. Needs `scripts/setup.sh --with-tgt`; not part of CI.
 #     --family REGEX  only families matching REGEX (no comparison with expected.txt then)
 #     --keep          keep the work directory with the raw logs
 # Environment: PRTARGET (binary; default build/app/prtarget), PRT_CONF_TIMEOUT (seconds per family, 300).
@@ -39,21 +52,58 @@ done
 
 command -v iscsi-test-cu >/dev/null || { echo "conformance.sh: iscsi-test-cu missing (scripts/setup.sh)" >&2; exit 2; }
 [ -x "$prtarget" ] || { echo "conformance.sh: $prtarget not built" >&2; exit 2; }
+if [ $vs_tgt -eq 1 ]; then
+    for c in tgtd tgtadm ss; do
+        command -v "$c" >/dev/null || { echo "conformance.sh: --vs-tgt needs $c (scripts/setup.sh --with-tgt)" >&2; exit 2; }
+    done
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/prt-conformance.XXXXXX")"
 tgt_pid=""
 tgt_ctl=""
 prt_pid=""
+
+# The LU each family runs against. Families that need a removable medium, a write-protected LU or SANITIZE get an
+# LU configured that way; with a plain LU they would only skip themselves.
+prt_luns=(mem:256M mem:64M,removable mem:64M,ro mem:64M,sanitize)
+prt_lun_for() {
+    case "$1" in
+        NoMedia|PreventAllow|StartStopUnit) echo 1 ;;
+        ReadOnly) echo 2 ;;
+        Sanitize) echo 3 ;;
+        *) echo 0 ;;
+    esac
+}
+# tgt's LUN 0 is its controller; LUN 1 is a plain disk, 2 removable, 3 write-protected. tgt has no SANITIZE, so
+# that family runs on the plain disk.
+tgt_lun_for() {
+    case "$1" in
+        NoMedia|PreventAllow|StartStopUnit) echo 2 ;;
+        ReadOnly) echo 3 ;;
+        *) echo 1 ;;
+    esac
+}
+
 # tgtd keeps running on SIGTERM while it has targets: delete them, ask the daemon to exit, then make sure.
 stop_tgt() {
     [ -n "$tgt_pid" ] || return 0
-    tgtadm -C "$tgt_ctl" --lld iscsi --op delete --mode target --tid 1 --force >/dev/null 2>&1
-    tgtadm -C "$tgt_ctl" --op delete --mode system --force >/dev/null 2>&1
+    tgtadm -C "$tgt_ctl" --lld iscsi --op delete --mode target --tid 1 --force >/dev/null 2>&1 </dev/null
+    tgtadm -C "$tgt_ctl" --op delete --mode system --force >/dev/null 2>&1 </dev/null
     kill "$tgt_pid" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$tgt_pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$tgt_pid" 2>/dev/null
     wait "$tgt_pid" 2>/dev/null
     tgt_pid=""
+}
+# Stops prtarget with SIGTERM; returns its exit status (design.md: 0 on SIGTERM).
+stop_prtarget() {
+    [ -n "$prt_pid" ] || return 0
+    local rc
+    kill "$prt_pid" 2>/dev/null
+    wait "$prt_pid" 2>/dev/null
+    rc=$?
+    prt_pid=""
+    return $rc
 }
 cleanup() {
     [ -n "$prt_pid" ] && kill "$prt_pid" 2>/dev/null && wait "$prt_pid" 2>/dev/null
@@ -70,21 +120,26 @@ if [ -n "$family_re" ]; then
     mv "$work/families.sel" "$work/families"
 fi
 
-# Start prtarget with two portals; sets prt_pid, url1, url2.
+# Start a fresh prtarget with two portals and the LUs above; sets prt_pid, base1, base2 (portal URLs with the
+# target name, without the LUN). Its own control socket keeps it clear of any prtarget already running.
 start_prtarget() {
-    local out="$work/prtarget.ready.$1"
-    "$prtarget" --listen 127.0.0.1:0 --listen 127.0.0.1:0 --lun mem:256M --log-level warn \
-        >"$out" 2>>"$work/prtarget.log" &
+    local tag="$1" out="$work/prtarget.ready.$1" args=() l
+    for l in "${prt_luns[@]}"; do args+=(--lun "$l"); done
+    "$prtarget" --listen 127.0.0.1:0 --listen 127.0.0.1:0 "${args[@]}" --control "$work/ctl.sock" \
+        --log-level warn >"$out" 2>>"$work/prtarget.log" </dev/null &
     prt_pid=$!
+    local want=$(( 2 * ${#prt_luns[@]} ))
     for _ in $(seq 1 200); do
-        [ "$(grep -c '^prtarget: ready ' "$out" 2>/dev/null)" -ge 2 ] && break
+        [ "$(grep -c '^prtarget: ready ' "$out" 2>/dev/null)" -ge "$want" ] && break
         kill -0 "$prt_pid" 2>/dev/null || break
         sleep 0.05
     done
-    url1="$(sed -n 's/^prtarget: ready //p' "$out" | sed -n 1p)"
-    url2="$(sed -n 's/^prtarget: ready //p' "$out" | sed -n 2p)"
-    if [ -z "$url1" ] || [ -z "$url2" ]; then
-        echo "conformance.sh: prtarget did not become ready; its log:" >&2
+    # One ready line per portal and LUN; the portals are the distinct URL prefixes, in order.
+    sed -n 's/^prtarget: ready \(.*\)\/[0-9]*$/\1/p' "$out" | awk '!seen[$0]++' >"$work/bases.$tag"
+    base1="$(sed -n 1p "$work/bases.$tag")"
+    base2="$(sed -n 2p "$work/bases.$tag")"
+    if [ -z "$base1" ] || [ -z "$base2" ]; then
+        echo "conformance.sh: prtarget did not become ready ($tag); its log:" >&2
         cat "$work/prtarget.log" >&2
         exit 1
     fi
@@ -99,23 +154,30 @@ free_port() {
     return 1
 }
 
-# Start tgtd as shared/peers.md describes; sets tgt_pid, url1, url2.
+# Start a fresh tgtd as shared/peers.md describes, on its own management port (-C) and portals so that a tgtd
+# someone else runs is left alone; sets tgt_pid, base1, base2.
 start_tgt() {
-    command -v tgtd >/dev/null || { echo "conformance.sh: tgt is not installed (scripts/setup.sh --with-tgt)" >&2; exit 2; }
-    # Our own tgtd on its own management channel (-C) and portals, so a tgtd someone else runs is left alone.
-    local port1 port2
+    local port1 port2 l
     tgt_ctl=$(( 1000 + $$ % 8000 ))
     port1="$(free_port 3270)"
     port2="$(free_port $((port1 + 1)))"
-    truncate -s 256M "$work/tgt.img"
-    tgtd -f -C "$tgt_ctl" --iscsi portal=127.0.0.1:$port1,portal=127.0.0.1:$port2 >"$work/tgtd.log" 2>&1 &
+    tgtd -f -C "$tgt_ctl" --iscsi portal=127.0.0.1:$port1,portal=127.0.0.1:$port2 >>"$work/tgtd.log" 2>&1 &
     tgt_pid=$!
-    sleep 1
-    tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode target --tid 1 -T iqn.2026-11.org.peer:tgt
-    tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$work/tgt.img"
-    tgtadm -C "$tgt_ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL
-    url1="iscsi://127.0.0.1:$port1/iqn.2026-11.org.peer:tgt/1"
-    url2="iscsi://127.0.0.1:$port2/iqn.2026-11.org.peer:tgt/1"
+    for _ in $(seq 1 100); do
+        tgtadm -C "$tgt_ctl" --op show --mode system >/dev/null 2>&1 </dev/null && break
+        sleep 0.05
+    done
+    tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode target --tid 1 -T iqn.2026-11.org.peer:tgt </dev/null
+    for l in 1 2 3; do
+        rm -f "$work/tgt$l.img"
+        truncate -s "$([ $l -eq 1 ] && echo 256M || echo 64M)" "$work/tgt$l.img"
+        tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun $l -b "$work/tgt$l.img" </dev/null
+    done
+    tgtadm -C "$tgt_ctl" --lld iscsi --op update --mode logicalunit --tid 1 --lun 2 --params removable=1 </dev/null
+    tgtadm -C "$tgt_ctl" --lld iscsi --op update --mode logicalunit --tid 1 --lun 3 --params readonly=1 </dev/null
+    tgtadm -C "$tgt_ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL </dev/null
+    base1="iscsi://127.0.0.1:$port1/iqn.2026-11.org.peer:tgt"
+    base2="iscsi://127.0.0.1:$port2/iqn.2026-11.org.peer:tgt"
 }
 
 # Score one iscsi-test-cu log: prints "FAMILY.TEST STATUS" per test that started. CUnit's verbose mode prints
@@ -150,16 +212,24 @@ score_log() {
         END { finish() }'
 }
 
-# Run every selected family against url1/url2, restarting the target if it died; writes $1 (results file).
+# Run every selected family against a fresh target each ($2: prtarget or tgt); writes $1 (results file).
 run_suite() {
     local results="$1" who="$2"
     : >"$results"
     while read -r fam; do
         local log="$work/$who.$fam.log"
-        local t0 rc
+        local t0 rc lun
         t0=$(date +%s)
+        if [ "$who" = prtarget ]; then
+            start_prtarget "$fam"
+            lun="$(prt_lun_for "$fam")"
+        else
+            start_tgt
+            lun="$(tgt_lun_for "$fam")"
+        fi
         timeout -k 10 "$per_family_timeout" \
-            iscsi-test-cu -d -S -v -V -i "$iname1" -I "$iname2" -t "ALL.$fam" "$url1" "$url2" >"$log" 2>&1 </dev/null
+            iscsi-test-cu -d -S -v -V -i "$iname1" -I "$iname2" -t "ALL.$fam" "$base1/$lun" "$base2/$lun" \
+            >"$log" 2>&1 </dev/null
         rc=$?
         score_log "$fam" "$log" >"$work/scored"
         # Tests of the family that never started (timeout, crash) count as failed.
@@ -170,13 +240,19 @@ run_suite() {
         if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
             echo "conformance.sh: $who: family $fam killed after ${per_family_timeout} s (hung test)" >&2
         fi
-        if [ "$who" = prtarget ] && ! kill -0 "$prt_pid" 2>/dev/null; then
-            echo "conformance.sh: prtarget died during family $fam; restarting it (see $work/prtarget.log)" >&2
-            wait "$prt_pid" 2>/dev/null
-            echo "prtarget-died-in $fam" >>"$work/crashes"
-            start_prtarget "after-$fam"
+        if [ "$who" = prtarget ]; then
+            if ! kill -0 "$prt_pid" 2>/dev/null; then
+                wait "$prt_pid" 2>/dev/null
+                prt_pid=""
+                echo "conformance.sh: prtarget died during family $fam (see $work/prtarget.log)" >&2
+                echo "$fam" >>"$work/crashes"
+            elif ! stop_prtarget; then
+                echo "$fam" >>"$work/bad-exit"
+            fi
+        else
+            stop_tgt
         fi
-        printf '  %-28s %3ss\n' "$fam" "$(( $(date +%s) - t0 ))" >&2
+        printf '  %-28s LUN %s %4ss\n' "$fam" "$lun" "$(( $(date +%s) - t0 ))" >&2
     done <"$work/families"
 }
 
@@ -194,38 +270,38 @@ print_table() {
          END { printf "%-28s %7d %7d %8d   (of %d)\n", "TOTAL", p, f, s, p + f + s }' "$t"
 }
 
-start_prtarget first
-echo "conformance.sh: prtarget $url1 $url2" >&2
+echo "conformance.sh: $prtarget, a fresh target per family, LUs: ${prt_luns[*]}" >&2
 t_start=$(date +%s)
 run_suite "$work/prtarget.results" prtarget
-kill "$prt_pid" 2>/dev/null
-wait "$prt_pid"
-prt_exit=$?
-prt_pid=""
 table "$work/prtarget.results" >"$work/prtarget.table"
 echo
 echo "iscsi-test-cu on prtarget ($(( $(date +%s) - t_start )) s):"
 print_table "$work/prtarget.table"
 
 if [ $vs_tgt -eq 1 ]; then
-    start_tgt
+    echo "conformance.sh: tgt ($(tgtd --version 2>/dev/null | head -1)), a fresh tgtd per family" >&2
+    t_start=$(date +%s)
     run_suite "$work/tgt.results" tgt
-    stop_tgt
     table "$work/tgt.results" >"$work/tgt.table"
+    echo
+    echo "iscsi-test-cu on tgt ($(( $(date +%s) - t_start )) s):"
+    print_table "$work/tgt.table"
     echo
     echo "side by side (passed/failed/skipped):"
     printf '%-28s %-14s %-14s\n' family prtarget tgt
     join -a1 -a2 -e0 -o 0,1.2,1.3,1.4,2.2,2.3,2.4 "$work/prtarget.table" "$work/tgt.table" |
-        awk '{ printf "%-28s %-14s %-14s\n", $1, $2 "/" $3 "/" $4, $5 "/" $6 "/" $7 }'
+        awk '{ printf "%-28s %-14s %-14s\n", $1, $2 "/" $3 "/" $4, $5 "/" $6 "/" $7
+               for (i = 2; i <= 7; i++) t[i] += $i }
+             END { printf "%-28s %-14s %-14s\n", "TOTAL", t[2] "/" t[3] "/" t[4], t[5] "/" t[6] "/" t[7] }'
 fi
 
 status=0
 if [ -s "$work/crashes" ]; then
-    echo "conformance.sh: FAIL: prtarget crashed: $(tr '\n' ' ' <"$work/crashes")"
+    echo "conformance.sh: FAIL: prtarget died during: $(tr '\n' ' ' <"$work/crashes")"
     status=1
 fi
-if [ $prt_exit -ne 0 ]; then
-    echo "conformance.sh: FAIL: prtarget exited $prt_exit on SIGTERM (want 0)"
+if [ -s "$work/bad-exit" ]; then
+    echo "conformance.sh: FAIL: prtarget did not exit 0 on SIGTERM after: $(tr '\n' ' ' <"$work/bad-exit")"
     status=1
 fi
 
@@ -233,7 +309,6 @@ if [ -n "$family_re" ]; then
     echo "conformance.sh: --family given: not comparing with $expected"
     exit $status
 fi
-
 # Compare with expected.txt: "FAMILY.TEST failed|skipped reason..." per line, # comments.
 grep -vE '^\s*(#|$)' "$expected" 2>/dev/null | awk '{ print $1, $2 }' | sort >"$work/expected"
 awk '$2 != "passed"' "$work/prtarget.results" | sort >"$work/notpassed"
