@@ -299,10 +299,15 @@ void isc__scsi_ordered(struct isc_task *t);
 void isc__scsi_data_out(struct isc_session *s, const struct isc_pdu *pdu);
 /* Abort a task the target does not hold (collecting data / waiting for CmdSN). */
 void isc__scsi_abort_local(struct isc_task *t);
+/* Abort an in-order task still collecting Data-Out and answer it with TASK ABORTED status (TAS=1). */
+void isc__scsi_abort_tas(struct isc_task *t);
 
 /* isc_tmf.c */
 void isc__tmf_pdu(struct isc_session *s, const uint8_t *bhs);
 /* A task the TMF waited for is gone. */
 void isc__tmf_task_gone(struct isc_session *s);
+/* The tgt_server_set_held_abort() hook (ctx: the struct isc_server): end the tasks of nexus itn for lun that
+ * only the transport holds. Returns how many ended. */
+unsigned isc__tmf_held_abort(void *ctx, uint32_t itn, uint64_t lun, bool tas);
 
 #endif

@@ -373,6 +373,22 @@ void isc__scsi_abort_local(struct isc_task *t)
         isc__session_phantom(s, cmdsn);
 }
 
+void isc__scsi_abort_tas(struct isc_task *t)
+{
+    struct tgt_cmd *cmd = &t->cmd;
+    /* SAM-5 5.6: with TAS=1 a task aborted by another I_T nexus's action completes with TASK ABORTED status; it
+     * carries no data and no sense. The response goes through the normal completion path, so the CmdSN window
+     * and the task's release work as for any answered command. */
+    cmd->aborted = true;
+    cmd->status = TGT_STATUS_TASK_ABORTED;
+    cmd->sense_len = 0;
+    cmd->din_cnt = 0;
+    t->n_r2t = 0;
+    t->state = ISC_TASK_TARGET;
+    t->sess->in_target++;
+    isc__scsi_done(cmd);
+}
+
 /* ---- Data-In and SCSI Response (RFC 7143 11.4, 11.7) -------------------------------------------------------- */
 
 static int isc__task_reserve(struct isc_task *t, unsigned slots, unsigned iovs)

@@ -84,6 +84,10 @@ struct isc_server *isc_server_new(const struct isc_server_cfg *cfg, char *err, s
         }
         srv->chap_on = true;
     }
+    /* Writes still collecting Data-Out live here, not in the target: let the target's PREEMPT AND ABORT and
+     * resets end them too (tgt.h, tgt_server_set_held_abort). */
+    if (srv->tgt)
+        tgt_server_set_held_abort(srv->tgt, isc__tmf_held_abort, srv);
     return srv;
 nomem:
     snprintf(err, errlen, "iscsi: out of memory");
@@ -95,6 +99,8 @@ void isc_server_free(struct isc_server *srv)
 {
     if (!srv)
         return;
+    if (srv->tgt)
+        tgt_server_set_held_abort(srv->tgt, NULL, NULL);
     for (unsigned i = 0; i < srv->n_portals; i++)
         free((char *)srv->portals[i].addr);
     free(srv->portals);

@@ -79,6 +79,38 @@ static void isc__tmf_abort_local(struct isc_session *s, const uint64_t *lun_fiel
     }
 }
 
+unsigned isc__tmf_held_abort(void *ctx, uint32_t itn, uint64_t lun, bool tas)
+{
+    struct isc_server *srv = ctx;
+    unsigned n = 0;
+
+    /* SAM-5 5.6 / tgt.h: a write still collecting its Data-Out is in the task set although the target has not
+     * seen it; PREEMPT AND ABORT, CLEAR TASK SET and the resets of another nexus end it like any other task. */
+    for (struct isc_conn *c = srv->conns; c; c = c->next) {
+        struct isc_session *s = c->sess;
+        if (!s || s->discovery || s->ended || !s->nexus || tgt_nexus_id(s->nexus) != itn)
+            continue;
+        isc__conn_hold(c);
+        struct isc_task *t = s->tasks;
+        while (t) {
+            struct isc_task *next = t->anext;
+            if (t->state == ISC_TASK_DATA && isc_lun_decode(t->lun_field) == lun) {
+                /* A command still waiting for its CmdSN has not been received in order (RFC 7143 4.2.2.1);
+                 * it ends silently and its CmdSN counts as received. */
+                if (tas && t->ordered && c->state == ISC_CONN_FFP)
+                    isc__scsi_abort_tas(t);
+                else
+                    isc__scsi_abort_local(t);
+                n++;
+                next = s->tasks; /* the list changed; ended tasks are no longer in DATA state */
+            }
+            t = next;
+        }
+        isc__conn_put(c);
+    }
+    return n;
+}
+
 static unsigned isc__tmf_mark_waiting(struct isc_session *s)
 {
     unsigned n = 0;

@@ -4,6 +4,7 @@
  * no immediate data waits in the transport for its R2T data. Every test runs with whole-PDU, byte-by-byte and
  * random feeding. */
 #include "isc_harness.h"
+#include "transport/isc_internal.h"
 
 static void tmf(struct h *h, uint8_t fn, uint32_t itt, uint32_t rtt, uint32_t refcmdsn, bool immediate)
 {
@@ -62,6 +63,50 @@ static void test_abort_task_of_write_waiting_for_data_completes_and_ignores_late
     h_flush(h);
     h_expect_none(h);
     assert_false(h->closed);
+    assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
+}
+
+static void test_held_abort_with_tas_answers_a_write_waiting_for_data_with_task_aborted(void **state)
+{
+    struct h *h = *state;
+    h_login(h);
+    uint32_t sn;
+    uint32_t ttt = pending_write(h, 0x720, &sn);
+    uint32_t itn = tgt_nexus_id(h->c->sess->nexus);
+    /* Another nexus's PREEMPT AND ABORT reaches the transport through the target's held-abort hook (SAM-5 5.6). */
+    assert_int_equal(isc__tmf_held_abort(h->srv, itn + 1, 0, true), 0);
+    assert_int_equal(isc__tmf_held_abort(h->srv, itn, 1, true), 0);
+    assert_int_equal(isc__tmf_held_abort(h->srv, itn, 0, true), 1);
+    h_flush(h);
+    struct h_pdu p;
+    h_expect(h, ISC_OP_SCSI_RSP, &p);
+    assert_int_equal(isc_bhs_itt(p.bhs), 0x720);
+    assert_int_equal(p.bhs[3], TGT_STATUS_TASK_ABORTED);
+    assert_int_equal(p.len, 0);
+    h_pdu_free(&p);
+    /* RFC 7143 11.5.1: the data the R2T asked for arrives too late and is discarded. */
+    uint8_t data[512] = {0};
+    h_data_out(h, 0x720, ttt, 0, 0, data, 512, true);
+    h_flush(h);
+    h_expect_none(h);
+    assert_false(h->closed);
+    assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
+}
+
+static void test_held_abort_without_tas_ends_a_write_waiting_for_data_silently(void **state)
+{
+    struct h *h = *state;
+    h_login(h);
+    uint32_t sn;
+    uint32_t ttt = pending_write(h, 0x730, &sn);
+    assert_int_equal(isc__tmf_held_abort(h->srv, tgt_nexus_id(h->c->sess->nexus), 0, false), 1);
+    h_flush(h);
+    h_expect_none(h);
+    uint8_t data[512] = {0};
+    h_data_out(h, 0x730, ttt, 0, 0, data, 512, true);
+    h_flush(h);
+    h_expect_none(h);
+    /* The CmdSN window moved on: later commands run. */
     assert_int_equal(h_tur(h, NULL), TGT_STATUS_GOOD);
 }
 
@@ -219,6 +264,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         H_TEST(test_abort_task_of_write_waiting_for_data_completes_and_ignores_late_data),
+        H_TEST(test_held_abort_with_tas_answers_a_write_waiting_for_data_with_task_aborted),
+        H_TEST(test_held_abort_without_tas_ends_a_write_waiting_for_data_silently),
         H_TEST(test_abort_task_unknown_with_refcmdsn_outside_window_answers_task_does_not_exist),
         H_TEST(test_abort_task_unknown_with_refcmdsn_in_window_counts_it_received),
         H_TEST(test_abort_task_set_aborts_waiting_writes_and_completes),
