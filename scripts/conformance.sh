@@ -129,8 +129,11 @@ start_prtarget() {
         --log-level warn >"$out" 2>>"$work/prtarget.log" </dev/null &
     prt_pid=$!
     local want=$(( 2 * ${#prt_luns[@]} ))
-    for _ in $(seq 1 200); do
-        [ "$(grep -c '^prtarget: ready ' "$out" 2>/dev/null)" -ge "$want" ] && break
+    local n
+    # The ready file may not exist yet when the first check runs (the shell creates it in the child).
+    for _ in $(seq 1 400); do
+        n="$(grep -c '^prtarget: ready ' "$out" 2>/dev/null)"
+        [ "${n:-0}" -ge "$want" ] && break
         kill -0 "$prt_pid" 2>/dev/null || break
         sleep 0.05
     done
