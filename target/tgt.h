@@ -184,7 +184,7 @@ enum tgt_tmf_result {
 /* Task management from nexus nx. For ABORT TASK, task is the command to abort (found by the transport from the
  * referenced task tag) or NULL if the transport has no such task. Commands terminated here get aborted=true;
  * those still running on a worker thread call done() later as usual. Unit attentions required by SAM-5/SPC-4
- * after resets (29h/03h LUN reset, 29h/02h target reset, 2Fh/00h commands cleared by another initiator when
+ * after resets (29h/03h LUN reset, 29h/00h warm and 29h/01h cold target reset, 2Fh/00h commands cleared by another initiator when
  * TAS=0... ) are raised here. */
 enum tgt_tmf_result tgt_tmf(struct tgt_server *srv, struct tgt_nexus *nx, enum tgt_tmf fn, uint64_t lun,
                             struct tgt_cmd *task);

@@ -101,10 +101,11 @@ enum tgt_tmf_result tgt_tmf(struct tgt_server *srv, struct tgt_nexus *nx, enum t
 
     case TGT_TMF_TARGET_WARM_RESET:
     case TGT_TMF_TARGET_COLD_RESET:
-        /* SAM-5 6.3.2 / RFC 7143 11.5.1: a target reset is a LU reset of every LU; a cold reset is also a
-         * power cycle of the target (29h/01h POWER ON OCCURRED), a warm one a reset (29h/02h). */
+        /* SAM-5 6.3.2 / RFC 7143 11.5.1: a target reset is a hard reset of every LU; a cold reset is also a
+         * power cycle of the target (29h/01h POWER ON OCCURRED). A warm reset reports the generic 29h/00h:
+         * 29h/02h SCSI BUS RESET OCCURRED names a parallel-bus event iSCSI does not have. */
         for (unsigned i = 0; i < srv->n_lus; i++)
-            lu_reset(srv->lus[i], requester, 0x29, fn == TGT_TMF_TARGET_COLD_RESET ? 0x01 : 0x02);
+            lu_reset(srv->lus[i], requester, 0x29, fn == TGT_TMF_TARGET_COLD_RESET ? 0x01 : 0x00);
         return TGT_TMF_COMPLETE;
 
     case TGT_TMF_IT_NEXUS_RESET:

@@ -261,7 +261,7 @@ static void test_target_resets_raise_reset_or_power_on(void **state)
     struct tfx *t = *state;
 
     assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_TARGET_WARM_RESET, 0, NULL), TGT_TMF_COMPLETE);
-    expect_ua(t, t->b, 0x29, 0x02);
+    expect_ua(t, t->b, 0x29, 0x00);
     assert_int_equal(tgt_tmf(t->srv, t->a, TGT_TMF_TARGET_COLD_RESET, 0, NULL), TGT_TMF_COMPLETE);
     expect_ua(t, t->b, 0x29, 0x01);
 }
