@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/prt_be.h"
+#include "common/prt_hex.h"
 
 #define ME "iscsi-persist"
 
@@ -97,16 +98,6 @@ static const struct option long_opts[] = {
  * only knows '-z'. */
 static const char short_opts[] = ":AcCd:GHhiIkK:l:Lm:MnoPQ:rRsS:T:UvVxX:yYzZ";
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static const char *skip_0x(const char *s)
 {
@@ -122,7 +113,7 @@ int prt_persist_parse_hex64(const char *s, uint64_t *v)
 
     s = skip_0x(s);
     for (; s[n] != '\0'; n++) {
-        int d = hexval((unsigned char)s[n]);
+        int d = prt_hexval((unsigned char)s[n]);
         if (d < 0 || n >= 16)
             return -EINVAL;
         acc = (acc << 4) | (uint64_t)d;
@@ -199,7 +190,7 @@ int prt_persist_parse_isid(const char *s, uint8_t isid[6])
     if (strlen(s) != 12)
         return -EINVAL;
     for (int i = 0; i < 6; i++) {
-        int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+        int hi = prt_hexval((unsigned char)s[2 * i]), lo = prt_hexval((unsigned char)s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
         b[i] = (uint8_t)((hi << 4) | lo);
@@ -255,7 +246,7 @@ int prt_persist_iscsi_tid(const char *s, size_t slen, uint8_t *tid)
         if (isidlen != 12)
             return -EINVAL;
         for (size_t i = 0; i < isidlen; i++)
-            if (hexval((unsigned char)isid[i]) < 0)
+            if (prt_hexval((unsigned char)isid[i]) < 0)
                 return -EINVAL;
     }
     for (size_t i = 0; i < namelen; i++)
@@ -281,7 +272,7 @@ static int hex_digits_to(const char *s, size_t slen, size_t ndigits, uint8_t *ds
     if (slen != ndigits)
         return -EINVAL;
     for (size_t i = 0; i < ndigits; i += 2) {
-        int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
+        int hi = prt_hexval((unsigned char)s[i]), lo = prt_hexval((unsigned char)s[i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
         dst[i / 2] = (uint8_t)((hi << 4) | lo);
@@ -389,8 +380,8 @@ static int hex_list_tid(const char *s, size_t slen, uint8_t *tid, FILE *err, con
         if (s[i] == '0' && i + 1 < slen && (s[i + 1] == 'x' || s[i + 1] == 'X'))
             i += 2;
         unsigned v = 0, digits = 0;
-        while (i < slen && hexval((unsigned char)s[i]) >= 0) {
-            v = (v << 4) | (unsigned)hexval((unsigned char)s[i]);
+        while (i < slen && prt_hexval((unsigned char)s[i]) >= 0) {
+            v = (v << 4) | (unsigned)prt_hexval((unsigned char)s[i]);
             if (++digits > 2) {
                 fprintf(err, "%s: hex number larger than 0xff at pos %zu\n", where, start + 1);
                 return -EINVAL;

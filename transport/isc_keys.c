@@ -5,6 +5,7 @@
 #include "transport/isc_keys.h"
 
 #include "common/prt_be.h"
+#include "common/prt_hex.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -299,16 +300,6 @@ int isc_text_next(struct isc_text_iter *it, char *key, size_t keycap, char *val,
 
 /* ---- value parsing --------------------------------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int isc_parse_number(const char *s, uint32_t *out)
 {
@@ -322,7 +313,7 @@ int isc_parse_number(const char *s, uint32_t *out)
         if (!*s)
             return -EINVAL;
         for (; *s; s++) {
-            int h = hexval((unsigned char)*s);
+            int h = prt_hexval((unsigned char)*s);
             if (h < 0)
                 return -EINVAL;
             v = (v << 4) | (unsigned)h;
@@ -369,14 +360,14 @@ int isc_parse_binary(const char *s, uint8_t *out, size_t cap)
         size_t nd = strlen(d);
         size_t i = 0;
         if (nd & 1) {
-            int h = hexval((unsigned char)d[0]);
+            int h = prt_hexval((unsigned char)d[0]);
             if (h < 0 || cap < 1)
                 return -EINVAL;
             out[n++] = (uint8_t)h;
             i = 1;
         }
         for (; i < nd; i += 2) {
-            int hi = hexval((unsigned char)d[i]), lo = hexval((unsigned char)d[i + 1]);
+            int hi = prt_hexval((unsigned char)d[i]), lo = prt_hexval((unsigned char)d[i + 1]);
             if (hi < 0 || lo < 0 || n >= cap)
                 return -EINVAL;
             out[n++] = (uint8_t)(hi << 4 | lo);
