@@ -301,7 +301,8 @@ static enum tgt_exec_result run_io(struct tgt_cmd *cmd, enum sbc_op op)
 
 /* ---- CDB decoding --------------------------------------------------------------------------------------- */
 
-/* LBA and TRANSFER LENGTH of the READ/WRITE/VERIFY families; len_byte gets the field's first byte. */
+/* LBA and length fields of the block commands (READ/WRITE/VERIFY, WRITE SAME, PRE-FETCH, SYNCHRONIZE CACHE share
+ * one layout per CDB size); len_byte gets the length field's first byte. */
 static void decode_lba_len(const uint8_t *cdb, uint64_t *lba, uint32_t *n, int *len_byte)
 {
     switch (cdb[0] >> 5) {
@@ -552,14 +553,9 @@ enum tgt_exec_result tgt_sbc_sync_cache(struct tgt_cmd *cmd)
     struct tgt_lu *lu = cmd->lu;
     uint64_t lba;
     uint32_t n;
+    int len_byte;
 
-    if (cmd->cdb[0] == 0x35) {
-        lba = prt_get_be32(cmd->cdb + 2);
-        n = prt_get_be16(cmd->cdb + 7);
-    } else {
-        lba = prt_get_be64(cmd->cdb + 2);
-        n = prt_get_be32(cmd->cdb + 10);
-    }
+    decode_lba_len(cmd->cdb, &lba, &n, &len_byte);
     /* SBC-3 5.22: NUMBER OF LOGICAL BLOCKS zero means through the last LBA; the range is still checked. */
     if (!range_ok(lu, lba, n)) {
         tgt_set_lba_out_of_range(cmd);
@@ -576,21 +572,16 @@ enum tgt_exec_result tgt_sbc_prefetch(struct tgt_cmd *cmd)
     struct tgt_lu *lu = cmd->lu;
     uint64_t lba;
     uint32_t n;
+    int len_byte;
 
-    if (cmd->cdb[0] == 0x34) {
-        lba = prt_get_be32(cmd->cdb + 2);
-        n = prt_get_be16(cmd->cdb + 7);
-    } else {
-        lba = prt_get_be64(cmd->cdb + 2);
-        n = prt_get_be32(cmd->cdb + 10);
-    }
+    decode_lba_len(cmd->cdb, &lba, &n, &len_byte);
     if (!range_ok(lu, lba, n)) {
         tgt_set_lba_out_of_range(cmd);
         return TGT_DONE;
     }
     /* SBC-3 6.5.3: a PREFETCH LENGTH above MAXIMUM PREFETCH LENGTH (VPD B0h) is INVALID FIELD IN CDB. */
     if (n > max_xfer_blocks(lu)) {
-        tgt_set_invalid_field_cdb(cmd, cmd->cdb[0] == 0x34 ? 7 : 10, 7);
+        tgt_set_invalid_field_cdb(cmd, len_byte, 7);
         return TGT_DONE;
     }
     /* SBC-3 5.9: GOOD (rather than CONDITION MET) says the blocks were not all placed in a cache; a memory LU
@@ -604,14 +595,9 @@ enum tgt_exec_result tgt_sbc_write_same(struct tgt_cmd *cmd)
     bool ws16 = cmd->cdb[0] == 0x93;
     uint64_t lba;
     uint32_t n;
+    int len_byte;
 
-    if (ws16) {
-        lba = prt_get_be64(cmd->cdb + 2);
-        n = prt_get_be32(cmd->cdb + 10);
-    } else {
-        lba = prt_get_be32(cmd->cdb + 2);
-        n = prt_get_be16(cmd->cdb + 7);
-    }
+    decode_lba_len(cmd->cdb, &lba, &n, &len_byte);
     /* SBC-3 5.42: ANCHOR=1 needs ANC_SUP=1 in VPD B2h, which we do not claim. */
     if (cmd->cdb[1] & 0x10) {
         tgt_set_invalid_field_cdb(cmd, 1, 4);
@@ -633,7 +619,7 @@ enum tgt_exec_result tgt_sbc_write_same(struct tgt_cmd *cmd)
     /* SBC-3 5.42/5.43: more blocks than MAXIMUM WRITE SAME LENGTH (VPD B0h), whether counted in the CDB or
      * implied by a zero count, is INVALID FIELD IN CDB. */
     if (n > TGT_MAX_WS_BLOCKS) {
-        tgt_set_invalid_field_cdb(cmd, ws16 ? 10 : 7, 7);
+        tgt_set_invalid_field_cdb(cmd, len_byte, 7);
         return TGT_DONE;
     }
     cmd->lba = lba;
