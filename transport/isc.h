@@ -25,6 +25,23 @@ struct isc_portal {
     uint16_t tpgt;         /* target portal group tag = relative target port id, 1..n */
 };
 
+/* Addition: one target of a server that serves several (isc_server_cfg.targets). Each target is its own SCSI
+ * target device (its own struct tgt_server, so its own relative target port ids and PR state) with its own
+ * CHAP and access list. portals names the listeners that expose it: addr is the same string as one of
+ * isc_server_cfg.portals[].addr, tpgt is this target's own tag for that portal (1..n per target, RFC 7143
+ * 4.4.1: a portal group tag is unique within one target only). The server copies the strings. */
+struct isc_target_cfg {
+    const char *name;                    /* iqn... */
+    const char *alias;                   /* NULL = none */
+    struct tgt_server *tgt;
+    const struct isc_portal *portals;
+    unsigned n_portals;
+    const char *chap_user, *chap_secret;             /* as isc_server_cfg.chap_* */
+    const char *chap_target_user, *chap_target_secret;
+    const char *const *acl;                          /* as isc_server_cfg.acl */
+    unsigned n_acl;
+};
+
 struct isc_server_cfg {
     const char *target_name;             /* iqn... */
     const char *target_alias;            /* NULL = none */
@@ -46,6 +63,13 @@ struct isc_server_cfg {
      * Normal session, and SendTargets names the target only to them. The server copies the strings. */
     const char *const *acl;
     unsigned n_acl;
+    /* Addition: several targets. n_targets == 0: the fields above describe the only target, exposed on every
+     * portal with the portal's tpgt. n_targets > 0: target_name, target_alias, tgt, acl are ignored; portals
+     * lists the listeners (addr as listening, tpgt = the listener id the net layer passes to isc_conn_new)
+     * and each target says which of them expose it. The chap_* fields above then guard Discovery sessions
+     * only, which name no target. */
+    const struct isc_target_cfg *targets;
+    unsigned n_targets;
 };
 
 struct isc_iov {
@@ -65,7 +89,8 @@ struct isc_conn_ops {
 struct isc_server *isc_server_new(const struct isc_server_cfg *cfg, char *err, size_t errlen);
 void isc_server_free(struct isc_server *srv);
 
-/* A new TCP connection accepted on the portal with tag tpgt. local_addr is the address the connection came in
+/* A new TCP connection accepted on the portal with tag tpgt (with several targets: the listener id of
+ * isc_server_cfg.portals; the target's own tag is chosen at login). local_addr is the address the connection came in
  * on ("127.0.0.1:3260"), used to answer SendTargets for a wildcard portal. */
 struct isc_conn *isc_conn_new(struct isc_server *srv, uint16_t tpgt, const char *local_addr, const char *peer_addr,
                               const struct isc_conn_ops *ops, void *net);
@@ -89,6 +114,7 @@ struct isc_session_info {
     bool discovery;
     bool header_digest, data_digest;
     unsigned cmds_in_flight;
+    const char *target_name;    /* addition: the target of a Normal session; "" for Discovery */
 };
 void isc_server_foreach_session(struct isc_server *srv, void (*fn)(void *arg, const struct isc_session_info *),
                                 void *arg);

@@ -27,6 +27,7 @@ struct isc_conn *isc_conn_new(struct isc_server *srv, uint16_t tpgt, const char 
     c->ops = ops;
     c->net = net;
     c->tpgt = tpgt;
+    c->listener = tpgt;
     c->local_addr = isc__conn_strdup(local_addr);
     c->peer_addr = isc__conn_strdup(peer_addr);
     if (!c->local_addr || !c->peer_addr) {

@@ -41,19 +41,36 @@ struct isc_buf {
     struct isc_buf *next;
 };
 
-struct isc_server {
-    char *target_name, *target_alias;
+/* One target the server serves (isc_target_cfg), owned by the server. */
+struct isc_target_portal {
+    uint16_t listener;                 /* the listener id isc_conn_new() receives */
+    uint16_t tpgt;                     /* this target's tag for that listener */
+};
+
+struct isc_target {
+    struct isc_server *srv;            /* back pointer: the held-abort hook's context is the target */
+    char *name, *alias;
     struct tgt_server *tgt;
-    struct isc_portal *portals;
+    struct isc_target_portal *portals;
+    unsigned n_portals;
+    bool every_portal;                 /* the single-target form: every listener, its id as the tag */
+    struct isc_chap_cfg chap_cfg;      /* strings owned here */
+    bool chap_on;
+    char **acl;                        /* initiator names allowed; n_acl == 0: all */
+    unsigned n_acl;
+};
+
+struct isc_server {
+    struct isc_target *targets;        /* at least one */
+    unsigned n_targets;
+    struct isc_portal *portals;        /* the listeners: addr, tpgt = listener id */
     unsigned n_portals;
     uint32_t nop_interval_ms, nop_timeout_ms, login_timeout_ms;
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
     struct isc_limits limits;
-    struct isc_chap_cfg chap_cfg;      /* strings owned by the server */
-    bool chap_on;                      /* CHAP required for every login */
-    char **acl;                        /* initiator names allowed; n_acl == 0: all */
-    unsigned n_acl;
+    struct isc_chap_cfg chap_cfg;      /* Discovery sessions' CHAP; strings owned by the server */
+    bool chap_on;                      /* CHAP required for every Discovery login */
     struct isc_conn *conns;            /* every live connection (doubly linked through conn->next/prev) */
     uint16_t next_tsih;
     bool shutting_down;
@@ -70,7 +87,11 @@ struct isc_session *isc__server_find_session(struct isc_server *srv, const char 
                                              const struct isc_session *except);
 struct isc_session *isc__server_find_tsih(struct isc_server *srv, uint16_t tsih);
 /* Whether the initiator iname may log in to the target (the access list is empty or names it). */
-bool isc__server_acl_allows(const struct isc_server *srv, const char *iname);
+bool isc__target_acl_allows(const struct isc_target *t, const char *iname);
+/* The target called name, or NULL. */
+struct isc_target *isc__server_find_target(struct isc_server *srv, const char *name);
+/* The tag of target t for the listener, or 0 when that listener does not expose t. */
+uint16_t isc__target_tpgt(const struct isc_target *t, uint16_t listener);
 void *isc__buf_get(struct isc_server *srv, size_t need, size_t *cap, unsigned *cls);
 void isc__buf_put(struct isc_server *srv, void *buf, unsigned cls);
 
@@ -102,7 +123,9 @@ struct isc_conn {
     const struct isc_conn_ops *ops;
     void *net;
     char *local_addr, *peer_addr;
-    uint16_t tpgt;
+    uint16_t listener;      /* the listener id the connection came in on */
+    uint16_t tpgt;          /* the listener id until login picks a target, then that target's tag */
+    struct isc_target *target; /* the target the login names; NULL before that and for Discovery */
     enum isc_conn_state state;
     bool released;          /* isc_conn_release() was called: no ops from now on */
     bool close_called;
@@ -244,6 +267,7 @@ struct isc_session {
     uint8_t isid[6];
     uint16_t tsih;
     uint16_t tpgt;
+    struct isc_target *target;         /* NULL for Discovery */
     bool discovery;
     bool registered;                   /* on the server's session list (conn on srv->conns + sess->tsih) */
     bool ended;                        /* nexus logged out */
@@ -306,7 +330,7 @@ void isc__scsi_abort_tas(struct isc_task *t);
 void isc__tmf_pdu(struct isc_session *s, const uint8_t *bhs);
 /* A task the TMF waited for is gone. */
 void isc__tmf_task_gone(struct isc_session *s);
-/* The tgt_server_set_held_abort() hook (ctx: the struct isc_server): end the tasks of nexus itn for lun that
+/* The tgt_server_set_held_abort() hook (ctx: the struct isc_target): end the tasks of nexus itn for lun that
  * only the transport holds. Returns how many ended. */
 unsigned isc__tmf_held_abort(void *ctx, uint32_t itn, uint64_t lun, bool tas);
 

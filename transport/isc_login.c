@@ -66,24 +66,38 @@ static void isc__login_reinstate(struct isc_conn *c)
     struct isc_conn *oc = old->conn;
     isc__conn_hold(oc);
     if (old->nexus && old->in_target)
-        tgt_tmf(c->srv->tgt, old->nexus, TGT_TMF_IT_NEXUS_RESET, 0, NULL);
+        tgt_tmf(old->target->tgt, old->nexus, TGT_TMF_IT_NEXUS_RESET, 0, NULL);
     isc__conn_drop(oc, false);
     isc__conn_put(oc);
 }
 
+/* CHAP of this login: the named target's own, or the server's Discovery CHAP before a target is named and for
+ * Discovery sessions. */
+static const struct isc_chap_cfg *isc__login_chap(const struct isc_conn *c, bool *on)
+{
+    if (c->target) {
+        *on = c->target->chap_on;
+        return &c->target->chap_cfg;
+    }
+    *on = c->srv->chap_on;
+    return &c->srv->chap_cfg;
+}
+
 static int isc__login_auth(struct isc_conn *c, const char *val, struct isc_text *out, uint16_t *fail)
 {
+    bool chap_on;
+    const struct isc_chap_cfg *cc = isc__login_chap(c, &chap_on);
     /* RFC 7143 12.1: AuthMethod is a list; the target picks the first value it accepts. With CHAP configured
      * only CHAP is accepted; otherwise only None. */
-    const char *want = c->srv->chap_on ? "CHAP" : "None";
+    const char *want = chap_on ? "CHAP" : "None";
     size_t wl = strlen(want);
     const char *p = val;
     while (*p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (n == wl && memcmp(p, want, wl) == 0) {
-            if (c->srv->chap_on) {
-                if (isc_chap_start(&c->chap, &c->srv->chap_cfg) < 0) {
+            if (chap_on) {
+                if (isc_chap_start(&c->chap, cc) < 0) {
                     *fail = ISC_LS_TARGET_ERROR;
                     return 0;
                 }
@@ -147,6 +161,29 @@ static uint16_t isc__chap_run(struct isc_conn *c, struct isc_chap_pairs *cp, str
     default:
         return ISC_LS_TARGET_ERROR;
     }
+}
+
+/* RFC 7143 13.4: the first login request of a Normal session names its target. The keys are answered in the
+ * order they arrive, and AuthMethod may come before TargetName, so the target (whose CHAP applies) is taken
+ * from the whole first request before any key is answered. Malformed text is left to isc__login_keys(). */
+static void isc__login_pick_target(struct isc_conn *c)
+{
+    struct isc_text_iter it;
+    char key[ISC_KEY_NAME_MAX + 2];
+    char *val = malloc(ISC_VALUE_MAX + 1);
+    if (!val)
+        return;
+    struct isc_target *t = NULL;
+    bool discovery = false;
+    isc_text_iter_init(&it, (const uint8_t *)c->login_acc.buf, c->login_acc.len);
+    while (isc_text_next(&it, key, sizeof(key), val, ISC_VALUE_MAX + 1) > 0) {
+        if (strcmp(key, "TargetName") == 0 && !t)
+            t = isc__server_find_target(c->srv, val);
+        else if (strcmp(key, "SessionType") == 0)
+            discovery = strcmp(val, "Discovery") == 0;
+    }
+    free(val);
+    c->target = discovery ? NULL : t;
 }
 
 /* Walk the accumulated request text, answering keys into out. Returns 0 or a login status. */
@@ -214,7 +251,9 @@ static uint16_t isc__login_keys(struct isc_conn *c, struct isc_login_req *rq, st
         } else if (strncmp(key, "CHAP_", 5) == 0) {
             /* RFC 7143 12.1.3: CHAP keys follow an agreed AuthMethod=CHAP, in the security stage only. */
             if (!c->chap_selected || c->login_auth_done || c->login_csg != 0) {
-                fail = c->srv->chap_on ? ISC_LS_INITIATOR_ERROR : ISC_LS_AUTH_FAILURE;
+                bool chap_on;
+                isc__login_chap(c, &chap_on);
+                fail = chap_on ? ISC_LS_INITIATOR_ERROR : ISC_LS_AUTH_FAILURE;
                 break;
             }
             fail = isc__chap_pairs_add(&chap, key, val);
@@ -258,13 +297,28 @@ static uint16_t isc__login_first(struct isc_conn *c, const uint8_t *req, const s
         /* RFC 7143 13.4: TargetName is required in the first login request of a Normal session. */
         if (!rq->has_tname)
             return ISC_LS_MISSING_PARAMETER;
-        if (strcmp(rq->tname, srv->target_name) != 0)
+        /* RFC 7143 11.13.5: Not found (0203h) is "the requested iSCSI target name does not exist at this
+         * address". A target of this server that the portal the connection came in on does not expose does not
+         * exist at this address either; a redirection (0101h/0102h) would announce a portal the initiator was
+         * not given for that target, so it is not used. */
+        struct isc_target *t = isc__server_find_target(srv, rq->tname);
+        uint16_t tag = t ? isc__target_tpgt(t, c->listener) : 0;
+        if (!t || !tag)
             return ISC_LS_NOT_FOUND;
+        /* A CHAP exchange already started under another configuration cannot be switched (isc_login.c picks
+         * the target from the first request's text before the keys are answered). */
+        if (c->target != t)
+            return ISC_LS_INITIATOR_ERROR;
+        c->tpgt = tag;
+        s->tpgt = tag;
+        s->target = t;
         /* RFC 7143 11.13.5: Status-Class 2, Detail 2 (authorization failure) is the answer for an initiator
          * the target does not let at this target. Discovery sessions stay open to it; SendTargets then names
          * no target (isc_text.c). */
-        if (!isc__server_acl_allows(srv, rq->iname))
+        if (!isc__target_acl_allows(t, rq->iname))
             return ISC_LS_AUTHZ_FAILURE;
+    } else {
+        c->target = NULL;
     }
     s->iname = malloc(strlen(rq->iname) + 1);
     if (!s->iname)
@@ -283,7 +337,7 @@ static uint16_t isc__login_first(struct isc_conn *c, const uint8_t *req, const s
         snprintf(b, sizeof(b), "%u", (unsigned)c->tpgt);
         if (isc_text_add(out, "TargetPortalGroupTag", b) < 0)
             return ISC_LS_OUT_OF_RESOURCES;
-        if (srv->target_alias && isc_text_add(out, "TargetAlias", srv->target_alias) < 0)
+        if (s->target->alias && isc_text_add(out, "TargetAlias", s->target->alias) < 0)
             return ISC_LS_OUT_OF_RESOURCES;
     }
     return 0;
@@ -307,7 +361,7 @@ static uint16_t isc__login_to_ffp(struct isc_conn *c, struct isc_text *out)
         s->params.max_send_dsl = 512;
     if (!s->discovery) {
         isc__login_reinstate(c);
-        s->nexus = tgt_nexus_login(srv->tgt, s->iname, s->isid, c->tpgt);
+        s->nexus = tgt_nexus_login(s->target->tgt, s->iname, s->isid, c->tpgt);
         if (!s->nexus)
             return ISC_LS_TARGET_ERROR;
     }
@@ -388,6 +442,8 @@ int isc__login_pdu(struct isc_conn *c, const struct isc_pdu *pdu)
     isc_text_init(&out);
     struct isc_login_req rq;
     memset(&rq, 0, sizeof(rq));
+    if (!c->login_first_done)
+        isc__login_pick_target(c);
     uint16_t fail = isc__login_keys(c, &rq, &out);
     isc_text_reset(&c->login_acc);
     if (!fail && !c->login_first_done) {
@@ -411,7 +467,9 @@ int isc__login_pdu(struct isc_conn *c, const struct isc_pdu *pdu)
     }
     if (!fail && csg == 1 && !c->login_auth_done) {
         /* RFC 7143 6.3: skipping the security stage means AuthMethod=None, which a CHAP target refuses. */
-        if (c->srv->chap_on)
+        bool chap_on;
+        isc__login_chap(c, &chap_on);
+        if (chap_on)
             fail = ISC_LS_AUTH_FAILURE;
         else
             c->login_auth_done = true;

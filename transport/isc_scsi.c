@@ -288,7 +288,7 @@ static void isc__scsi_submit(struct isc_task *t)
     s->in_target++;
     t->cmd.dout_len = t->dout_have;
     t->cmd.nexus = s->nexus;
-    tgt_cmd_submit(s->srv->tgt, &t->cmd);
+    tgt_cmd_submit(s->target->tgt, &t->cmd);
 }
 
 static void isc__scsi_progress(struct isc_task *t)

@@ -32,36 +32,55 @@ static bool isc__wildcard_host(const char *h)
            strcmp(h, "*") == 0;
 }
 
-int isc__send_targets(struct isc_conn *c, const char *what, struct isc_text *out)
+/* One target's entry: its name and the address of every portal that exposes it, with its own tag. */
+static int isc__send_target(struct isc_conn *c, const struct isc_target *t, struct isc_text *out)
 {
     struct isc_server *srv = c->srv;
-    struct isc_session *s = c->sess;
-    if (*what == 0) {
-        /* Appendix C: an empty value asks for the session's own target, which a discovery session has not. */
-        if (!s || s->discovery)
-            return 0;
-    } else if (strcmp(what, "All") != 0 && strcmp(what, srv->target_name) != 0) {
-        return 0;
-    }
-    /* RFC 7143 Appendix C: SendTargets reports the targets the initiator is allowed to access, so a name the
-     * access list leaves out hears of no target. */
-    if (!isc__server_acl_allows(srv, s ? s->iname : NULL))
-        return 0;
-    if (isc_text_add(out, "TargetName", srv->target_name) < 0)
+    if (isc_text_add(out, "TargetName", t->name) < 0)
         return -ENOMEM;
     char lhost[300], lport[16];
     isc__split_addr(c->local_addr, lhost, sizeof(lhost), lport, sizeof(lport));
     for (unsigned i = 0; i < srv->n_portals; i++) {
+        uint16_t tag = isc__target_tpgt(t, srv->portals[i].tpgt);
+        if (!tag)
+            continue;
         char host[300], port[16], val[400];
         isc__split_addr(srv->portals[i].addr, host, sizeof(host), port, sizeof(port));
         /* design.md: a wildcard portal is advertised with the address the request came in on, so that an
          * initiator is only sent back to an address it can reach. */
         const char *h = isc__wildcard_host(host) ? lhost : host;
         bool v6 = strchr(h, ':') && h[0] != '[';
-        snprintf(val, sizeof(val), "%s%s%s:%s,%u", v6 ? "[" : "", h, v6 ? "]" : "", port,
-                 (unsigned)srv->portals[i].tpgt);
+        /* RFC 7143 13.8: TargetAddress carries the portal group tag of the target named before it. */
+        snprintf(val, sizeof(val), "%s%s%s:%s,%u", v6 ? "[" : "", h, v6 ? "]" : "", port, (unsigned)tag);
         if (isc_text_add(out, "TargetAddress", val) < 0)
             return -ENOMEM;
+    }
+    return 0;
+}
+
+int isc__send_targets(struct isc_conn *c, const char *what, struct isc_text *out)
+{
+    struct isc_server *srv = c->srv;
+    struct isc_session *s = c->sess;
+    const char *iname = s ? s->iname : NULL;
+    if (*what == 0) {
+        /* Appendix C: an empty value asks for the session's own target, which a discovery session has not. */
+        if (!s || s->discovery || !s->target)
+            return 0;
+        return isc__target_acl_allows(s->target, iname) ? isc__send_target(c, s->target, out) : 0;
+    }
+    bool all = strcmp(what, "All") == 0;
+    for (unsigned i = 0; i < srv->n_targets; i++) {
+        const struct isc_target *t = &srv->targets[i];
+        if (!all && strcmp(what, t->name) != 0)
+            continue;
+        /* RFC 7143 Appendix C: SendTargets reports the targets the initiator is allowed to access, so a name
+         * an access list leaves out hears nothing of that target. */
+        if (!isc__target_acl_allows(t, iname))
+            continue;
+        int rc = isc__send_target(c, t, out);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }

@@ -39,10 +39,11 @@ static void isc__tmf_respond(struct isc_session *s, const uint8_t *req, uint8_t 
     isc__conn_send(c, r, NULL, 0);
     if (cold && response == ISC_TMF_RSP_COMPLETE) {
         /* RFC 7143 11.5.1: after a TARGET COLD RESET the target closes every connection, this one after the
-         * response has been sent. */
+         * response has been sent. The reset is of this SCSI target device only (SAM-5 6.3.2), so the sessions
+         * of the other targets of a multi-target server stay. */
         struct isc_server *srv = s->srv;
         for (struct isc_conn *o = srv->conns; o; o = o->next)
-            if (o != c)
+            if (o != c && (o->target == c->target || srv->n_targets == 1))
                 isc__conn_drop(o, false);
         isc__conn_drop(c, true);
     }
@@ -81,14 +82,15 @@ static void isc__tmf_abort_local(struct isc_session *s, const uint64_t *lun_fiel
 
 unsigned isc__tmf_held_abort(void *ctx, uint32_t itn, uint64_t lun, bool tas)
 {
-    struct isc_server *srv = ctx;
+    struct isc_target *tg = ctx;
+    struct isc_server *srv = tg->srv;
     unsigned n = 0;
 
     /* SAM-5 5.6 / tgt.h: a write still collecting its Data-Out is in the task set although the target has not
      * seen it; PREEMPT AND ABORT, CLEAR TASK SET and the resets of another nexus end it like any other task. */
     for (struct isc_conn *c = srv->conns; c; c = c->next) {
         struct isc_session *s = c->sess;
-        if (!s || s->discovery || s->ended || !s->nexus || tgt_nexus_id(s->nexus) != itn)
+        if (!s || s->discovery || s->ended || !s->nexus || s->target != tg || tgt_nexus_id(s->nexus) != itn)
             continue;
         isc__conn_hold(c);
         struct isc_task *t = s->tasks;
@@ -126,7 +128,6 @@ static unsigned isc__tmf_mark_waiting(struct isc_session *s)
 
 void isc__tmf_pdu(struct isc_session *s, const uint8_t *bhs)
 {
-    struct isc_server *srv = s->srv;
     uint8_t fn = bhs[1] & 0x7f;
     uint64_t lun_field = isc_bhs_lun(bhs);
     uint64_t lun = isc_lun_decode(lun_field);
@@ -158,7 +159,7 @@ void isc__tmf_pdu(struct isc_session *s, const uint8_t *bhs)
             isc__scsi_abort_local(t);
             response = ISC_TMF_RSP_COMPLETE;
         } else {
-            response = isc__tmf_map(tgt_tmf(srv->tgt, s->nexus, TGT_TMF_ABORT_TASK, t->cmd.lun, &t->cmd));
+            response = isc__tmf_map(tgt_tmf(s->target->tgt, s->nexus, TGT_TMF_ABORT_TASK, t->cmd.lun, &t->cmd));
         }
         break;
     }
@@ -172,14 +173,14 @@ void isc__tmf_pdu(struct isc_session *s, const uint8_t *bhs)
                                                         : TGT_TMF_CLEAR_ACA;
         if (fn != ISC_TMF_CLEAR_ACA)
             isc__tmf_abort_local(s, &lun_field);
-        response = isc__tmf_map(tgt_tmf(srv->tgt, s->nexus, f, lun, NULL));
+        response = isc__tmf_map(tgt_tmf(s->target->tgt, s->nexus, f, lun, NULL));
         break;
     }
     case ISC_TMF_TARGET_WARM_RESET:
     case ISC_TMF_TARGET_COLD_RESET:
         cold = fn == ISC_TMF_TARGET_COLD_RESET;
         isc__tmf_abort_local(s, NULL);
-        response = isc__tmf_map(tgt_tmf(srv->tgt, s->nexus,
+        response = isc__tmf_map(tgt_tmf(s->target->tgt, s->nexus,
                                         cold ? TGT_TMF_TARGET_COLD_RESET : TGT_TMF_TARGET_WARM_RESET, 0, NULL));
         break;
     case ISC_TMF_TASK_REASSIGN:

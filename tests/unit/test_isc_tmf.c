@@ -74,9 +74,9 @@ static void test_held_abort_with_tas_answers_a_write_waiting_for_data_with_task_
     uint32_t ttt = pending_write(h, 0x720, &sn);
     uint32_t itn = tgt_nexus_id(h->c->sess->nexus);
     /* Another nexus's PREEMPT AND ABORT reaches the transport through the target's held-abort hook (SAM-5 5.6). */
-    assert_int_equal(isc__tmf_held_abort(h->srv, itn + 1, 0, true), 0);
-    assert_int_equal(isc__tmf_held_abort(h->srv, itn, 1, true), 0);
-    assert_int_equal(isc__tmf_held_abort(h->srv, itn, 0, true), 1);
+    assert_int_equal(isc__tmf_held_abort(&h->srv->targets[0], itn + 1, 0, true), 0);
+    assert_int_equal(isc__tmf_held_abort(&h->srv->targets[0], itn, 1, true), 0);
+    assert_int_equal(isc__tmf_held_abort(&h->srv->targets[0], itn, 0, true), 1);
     h_flush(h);
     struct h_pdu p;
     h_expect(h, ISC_OP_SCSI_RSP, &p);
@@ -99,7 +99,7 @@ static void test_held_abort_without_tas_ends_a_write_waiting_for_data_silently(v
     h_login(h);
     uint32_t sn;
     uint32_t ttt = pending_write(h, 0x730, &sn);
-    assert_int_equal(isc__tmf_held_abort(h->srv, tgt_nexus_id(h->c->sess->nexus), 0, false), 1);
+    assert_int_equal(isc__tmf_held_abort(&h->srv->targets[0], tgt_nexus_id(h->c->sess->nexus), 0, false), 1);
     h_flush(h);
     h_expect_none(h);
     uint8_t data[512] = {0};
