@@ -580,4 +580,108 @@ static inline int h_teardown(void **state) { h_free(*state); return 0; }
         cmocka_unit_test_setup_teardown(fn, h_setup_bytes, h_teardown),                                        \
         cmocka_unit_test_setup_teardown(fn, h_setup_random, h_teardown)
 
+/* ---- several targets in one server ------------------------------------------------------------------------ */
+
+#define H_TARGET_B "iqn.2026-11.org.prtarget:other"
+#define H_OTHER_INITIATOR "iqn.2026-11.org.test:stranger"
+
+/* A second server serving two targets, beside h's own:
+ *
+ *   listener 1  127.0.0.1:3260 ── target A (h->tgt)  tag 1
+ *   listener 2  127.0.0.1:3261 ─┬ target A            tag 2
+ *                               └ target B (tgt_b)    tag 1   (a shared portal)
+ *   listener 3  0.0.0.0:3262   ── target B            tag 2   (B's own wildcard portal)
+ *
+ * Target B lets only H_INITIATOR in; target A has no access list. */
+struct h_multi {
+    struct tgt_server *tgt_b;
+    struct isc_server *srv;
+    struct isc_portal listeners[3];
+    struct isc_portal a_portals[2], b_portals[2];
+};
+
+static inline void h_multi_new(struct h *h, struct h_multi *m)
+{
+    char err[256];
+    struct tgt_server_cfg tc = {.target_name = H_TARGET_B, .n_ports = 2};
+    m->tgt_b = tgt_server_new(&tc, err, sizeof(err));
+    assert_non_null(m->tgt_b);
+    struct tgt_lu_cfg lc = {.backend = TGT_BACKEND_MEM, .size = H_LU_SIZE, .block_size = 512};
+    assert_int_equal(tgt_server_add_lu(m->tgt_b, &lc, err, sizeof(err)), 0);
+    m->listeners[0] = (struct isc_portal){"127.0.0.1:3260", 1};
+    m->listeners[1] = (struct isc_portal){"127.0.0.1:3261", 2};
+    m->listeners[2] = (struct isc_portal){"0.0.0.0:3262", 3};
+    m->a_portals[0] = (struct isc_portal){"127.0.0.1:3260", 1};
+    m->a_portals[1] = (struct isc_portal){"127.0.0.1:3261", 2};
+    m->b_portals[0] = (struct isc_portal){"127.0.0.1:3261", 1};
+    m->b_portals[1] = (struct isc_portal){"0.0.0.0:3262", 2};
+    static const char *const b_acl[] = {H_INITIATOR};
+    struct isc_target_cfg targets[2] = {
+        {.name = H_TARGET, .alias = "alias-a", .tgt = h->tgt, .portals = m->a_portals, .n_portals = 2},
+        {.name = H_TARGET_B, .alias = "alias-b", .tgt = m->tgt_b, .portals = m->b_portals, .n_portals = 2,
+         .acl = b_acl, .n_acl = 1},
+    };
+    struct isc_server_cfg ic = {
+        .portals = m->listeners, .n_portals = 3, .now_ms = h_now, .now_ctx = h,
+        .targets = targets, .n_targets = 2,
+    };
+    m->srv = isc_server_new(&ic, err, sizeof(err));
+    assert_non_null(m->srv);
+}
+
+/* A connection to the multi-target server that came in on listener (1..3), driven like h. */
+static inline struct h *h_multi_conn(struct h *h, struct h_multi *m, uint16_t listener, uint8_t isid_last)
+{
+    static const char *const local[] = {"127.0.0.1:3260", "127.0.0.1:3261", "127.0.0.3:3262"};
+    struct h *h2 = calloc(1, sizeof(*h2));
+    assert_non_null(h2);
+    h2->mode = h->mode;
+    h2->seed = 55u + isid_last;
+    h2->tgt = h->tgt;
+    h2->srv = m->srv;
+    h2->itt = 0x10;
+    h2->mrdsl = 8192;
+    h2->local_addr = local[listener - 1];
+    memcpy(h2->isid, "\x80\x00\x00\x00\x00\x00", 6);
+    h2->isid[5] = isid_last;
+    h2->c = isc_conn_new(m->srv, listener, h2->local_addr, "127.0.0.1:50100", &h_ops, h2);
+    assert_non_null(h2->c);
+    return h2;
+}
+
+/* One login request straight to full feature phase naming target tname as initiator iname. Returns the login
+ * status; on success the unit attentions of the new nexus are cleared and p holds the response. */
+static inline uint16_t h_multi_login(struct h *h2, const char *iname, const char *tname, struct h_pdu *p)
+{
+    uint8_t b[ISC_BHS_LEN], txt[1024];
+    char ki[300], kt[300];
+    snprintf(ki, sizeof(ki), "InitiatorName=%s", iname);
+    snprintf(kt, sizeof(kt), "TargetName=%s", tname);
+    uint32_t n = h_kv(txt, sizeof(txt), "AuthMethod=None", ki, kt, "SessionType=Normal", NULL);
+    h_login_bhs(h2, b, 0x80 | 0x03);
+    h_send(h2, b, txt, n);
+    h_flush(h2);
+    h_expect(h2, ISC_OP_LOGIN_RSP, p);
+    uint16_t st = h_login_status(p);
+    if (st == 0) {
+        h2->tsih = prt_get_be16(p->bhs + 14);
+        h2->itt++;
+        h_clear_ua(h2);
+    }
+    return st;
+}
+
+static inline void h_multi_conn_free(struct h *h2)
+{
+    h_release(h2);
+    free(h2->out);
+    free(h2);
+}
+
+static inline void h_multi_free(struct h_multi *m)
+{
+    isc_server_free(m->srv);
+    tgt_server_free(m->tgt_b);
+}
+
 #endif

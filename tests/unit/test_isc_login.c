@@ -566,6 +566,137 @@ static void test_server_with_short_chap_secret_is_refused(void **state)
     assert_non_null(strstr(err, "CHAP"));
 }
 
+/* ---- several targets (fixture h_multi in isc_harness.h) ----------------------------------------------------- */
+
+static void test_login_multi_target_picks_the_target_by_name_with_its_own_tpgt_and_alias(void **state)
+{
+    struct h *h = *state;
+    struct h_multi m;
+    struct h_pdu p;
+    h_multi_new(h, &m);
+    /* Listener 2 exposes both targets, under tag 2 for A and tag 1 for B (RFC 7143 13.9: the tag is the
+     * target's own). */
+    struct h *a = h_multi_conn(h, &m, 2, 1);
+    assert_int_equal(h_multi_login(a, H_INITIATOR, H_TARGET, &p), 0);
+    assert_true(h_has_kv(&p, "TargetPortalGroupTag=2"));
+    assert_true(h_has_kv(&p, "TargetAlias=alias-a"));
+    h_pdu_free(&p);
+    struct h *b = h_multi_conn(h, &m, 2, 2);
+    assert_int_equal(h_multi_login(b, H_INITIATOR, H_TARGET_B, &p), 0);
+    assert_true(h_has_kv(&p, "TargetPortalGroupTag=1"));
+    assert_true(h_has_kv(&p, "TargetAlias=alias-b"));
+    h_pdu_free(&p);
+    /* The LUs behind each name are those of its own SCSI target device: a pattern written through A is not
+     * on B's LU 0. */
+    uint8_t cdb[16], data[512], back[512];
+    memset(data, 0xa5, sizeof(data));
+    h_cdb_rw10(cdb, 0x2a, 4, 1);
+    h_scsi(a, a->itt++, 0x80 | 0x20, cdb, sizeof(data), data, sizeof(data), false);
+    h_flush(a);
+    h_expect(a, ISC_OP_SCSI_RSP, &p);
+    assert_int_equal(p.bhs[3], TGT_STATUS_GOOD);
+    h_pdu_free(&p);
+    assert_int_equal(h_read10(a, 4, 1, back), TGT_STATUS_GOOD);
+    assert_memory_equal(back, data, sizeof(data));
+    assert_int_equal(h_read10(b, 4, 1, back), TGT_STATUS_GOOD);
+    assert_memory_not_equal(back, data, sizeof(data));
+    h_multi_conn_free(a);
+    h_multi_conn_free(b);
+    h_multi_free(&m);
+}
+
+static void test_login_multi_target_unknown_name_or_portal_not_exposing_it_is_not_found(void **state)
+{
+    struct h *h = *state;
+    struct h_multi m;
+    struct h_pdu p;
+    h_multi_new(h, &m);
+    /* RFC 7143 11.13.5: 0203h, the name does not exist at this address. */
+    struct h *x = h_multi_conn(h, &m, 2, 1);
+    assert_int_equal(h_multi_login(x, H_INITIATOR, "iqn.2026-11.org.prtarget:nosuch", &p), 0x0203);
+    h_pdu_free(&p);
+    assert_true(x->closed);
+    h_multi_conn_free(x);
+    /* Listener 3 exposes only B, listener 1 only A. */
+    x = h_multi_conn(h, &m, 3, 2);
+    assert_int_equal(h_multi_login(x, H_INITIATOR, H_TARGET, &p), 0x0203);
+    h_pdu_free(&p);
+    h_multi_conn_free(x);
+    x = h_multi_conn(h, &m, 1, 3);
+    assert_int_equal(h_multi_login(x, H_INITIATOR, H_TARGET_B, &p), 0x0203);
+    h_pdu_free(&p);
+    h_multi_conn_free(x);
+    x = h_multi_conn(h, &m, 3, 4);
+    assert_int_equal(h_multi_login(x, H_INITIATOR, H_TARGET_B, &p), 0);
+    assert_true(h_has_kv(&p, "TargetPortalGroupTag=2"));
+    h_pdu_free(&p);
+    h_multi_conn_free(x);
+    h_multi_free(&m);
+}
+
+static void test_login_multi_target_acl_applies_to_its_own_target_only(void **state)
+{
+    struct h *h = *state;
+    struct h_multi m;
+    struct h_pdu p;
+    h_multi_new(h, &m);
+    /* RFC 7143 11.13.5: 0202h authorization failure, from B's access list; A has none. */
+    struct h *x = h_multi_conn(h, &m, 2, 1);
+    assert_int_equal(h_multi_login(x, H_OTHER_INITIATOR, H_TARGET_B, &p), 0x0202);
+    h_pdu_free(&p);
+    h_multi_conn_free(x);
+    x = h_multi_conn(h, &m, 2, 2);
+    assert_int_equal(h_multi_login(x, H_OTHER_INITIATOR, H_TARGET, &p), 0);
+    h_pdu_free(&p);
+    h_multi_conn_free(x);
+    h_multi_free(&m);
+}
+
+static void test_login_multi_target_same_isid_to_another_target_is_not_a_reinstatement(void **state)
+{
+    struct h *h = *state;
+    struct h_multi m;
+    struct h_pdu p;
+    h_multi_new(h, &m);
+    /* RFC 7143 4.4.3 / 6.3.5: a session is (initiator, ISID, target portal group); the portal group belongs
+     * to one target, so the same ISID to the other target through the same listener is another session. */
+    struct h *a = h_multi_conn(h, &m, 2, 7);
+    assert_int_equal(h_multi_login(a, H_INITIATOR, H_TARGET, &p), 0);
+    h_pdu_free(&p);
+    struct h *b = h_multi_conn(h, &m, 2, 7);
+    assert_int_equal(h_multi_login(b, H_INITIATOR, H_TARGET_B, &p), 0);
+    h_pdu_free(&p);
+    assert_false(a->closed);
+    assert_int_equal(h_tur(a, NULL), TGT_STATUS_GOOD);
+    /* The same ISID to the same target again does reinstate. */
+    struct h *a2 = h_multi_conn(h, &m, 2, 7);
+    assert_int_equal(h_multi_login(a2, H_INITIATOR, H_TARGET, &p), 0);
+    h_pdu_free(&p);
+    assert_true(a->closed);
+    assert_false(b->closed);
+    h_multi_conn_free(a);
+    h_multi_conn_free(a2);
+    h_multi_conn_free(b);
+    h_multi_free(&m);
+}
+
+static void test_server_multi_target_refuses_a_portal_that_is_not_a_listener_and_a_duplicate_name(void **state)
+{
+    struct h *h = *state;
+    char err[256];
+    struct isc_portal l[1] = {{"127.0.0.1:3260", 1}}, bad[1] = {{"127.0.0.1:9999", 1}};
+    struct isc_target_cfg t1[1] = {{.name = H_TARGET, .tgt = h->tgt, .portals = bad, .n_portals = 1}};
+    struct isc_server_cfg ic = {.portals = l, .n_portals = 1, .targets = t1, .n_targets = 1};
+    assert_null(isc_server_new(&ic, err, sizeof(err)));
+    assert_non_null(strstr(err, "127.0.0.1:9999"));
+    struct isc_target_cfg t2[2] = {{.name = H_TARGET, .tgt = h->tgt, .portals = l, .n_portals = 1},
+                                   {.name = H_TARGET, .tgt = h->tgt, .portals = l, .n_portals = 1}};
+    ic.targets = t2;
+    ic.n_targets = 2;
+    assert_null(isc_server_new(&ic, err, sizeof(err)));
+    assert_non_null(strstr(err, "twice"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +726,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_with_short_chap_secret_is_refused, h_setup_whole, h_teardown),
         H_TEST(test_login_initiator_not_on_the_acl_fails_authorization_and_listed_one_succeeds),
         H_TEST(test_login_discovery_session_is_open_to_an_initiator_not_on_the_acl),
+        H_TEST(test_login_multi_target_picks_the_target_by_name_with_its_own_tpgt_and_alias),
+        H_TEST(test_login_multi_target_unknown_name_or_portal_not_exposing_it_is_not_found),
+        H_TEST(test_login_multi_target_acl_applies_to_its_own_target_only),
+        H_TEST(test_login_multi_target_same_isid_to_another_target_is_not_a_reinstatement),
+        cmocka_unit_test_setup_teardown(test_server_multi_target_refuses_a_portal_that_is_not_a_listener_and_a_duplicate_name,
+                                        h_setup_whole, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -252,6 +252,84 @@ static void test_login_only_key_in_ffp_text_is_answered_reject(void **state)
     h_pdu_free(&p);
 }
 
+/* Discovery login to the multi-target server as iname. */
+static void multi_discovery(struct h *h2, const char *iname)
+{
+    uint8_t b[ISC_BHS_LEN], txt[512];
+    char ki[300];
+    snprintf(ki, sizeof(ki), "InitiatorName=%s", iname);
+    uint32_t n = h_kv(txt, sizeof(txt), ki, "SessionType=Discovery", "AuthMethod=None", NULL);
+    h_login_bhs(h2, b, 0x80 | 0x03);
+    h_send(h2, b, txt, n);
+    h_flush(h2);
+    struct h_pdu p;
+    h_expect(h2, ISC_OP_LOGIN_RSP, &p);
+    assert_int_equal(h_login_status(&p), 0);
+    h_pdu_free(&p);
+    h2->itt++;
+}
+
+static void test_send_targets_all_lists_every_target_with_the_portals_and_tags_that_expose_it(void **state)
+{
+    struct h *h = *state;
+    struct h_multi m;
+    struct h_pdu p;
+    h_multi_new(h, &m);
+    struct h *h2 = h_multi_conn(h, &m, 3, 1);
+    multi_discovery(h2, H_INITIATOR);
+    text_req(h2, 0x10, 0xffffffffu, 0x80, "SendTargets=All", 16);
+    h_expect(h2, ISC_OP_TEXT_RSP, &p);
+    /* RFC 7143 13.8 / Appendix C: each TargetName is followed by its own TargetAddress keys, each with that
+     * target's tag for the portal; the wildcard portal is advertised with this connection's local address. */
+    static const char want[] = "TargetName=" H_TARGET "\0TargetAddress=127.0.0.1:3260,1\0"
+                               "TargetAddress=127.0.0.1:3261,2\0TargetName=" H_TARGET_B "\0"
+                               "TargetAddress=127.0.0.1:3261,1\0TargetAddress=127.0.0.3:3262,2\0";
+    assert_int_equal(p.len, sizeof(want) - 1);
+    assert_memory_equal(p.data, want, sizeof(want) - 1);
+    h_pdu_free(&p);
+    h_multi_conn_free(h2);
+    h_multi_free(&m);
+}
+
+static void test_send_targets_all_leaves_out_a_target_whose_acl_excludes_the_initiator(void **state)
+{
+    struct h *h = *state;
+    struct h_multi m;
+    struct h_pdu p;
+    h_multi_new(h, &m);
+    struct h *h2 = h_multi_conn(h, &m, 2, 1);
+    multi_discovery(h2, H_OTHER_INITIATOR);
+    text_req(h2, 0x10, 0xffffffffu, 0x80, "SendTargets=All", 16);
+    h_expect(h2, ISC_OP_TEXT_RSP, &p);
+    /* RFC 7143 Appendix C: only the targets this initiator may access. */
+    assert_true(h_has_kv(&p, "TargetName=" H_TARGET));
+    assert_false(h_has_kv(&p, "TargetName=" H_TARGET_B));
+    assert_false(h_has_kv(&p, "TargetAddress=127.0.0.3:3262,2"));
+    h_pdu_free(&p);
+    h_multi_conn_free(h2);
+    h_multi_free(&m);
+}
+
+static void test_send_targets_empty_in_a_normal_session_names_only_the_session_target(void **state)
+{
+    struct h *h = *state;
+    struct h_multi m;
+    struct h_pdu p;
+    h_multi_new(h, &m);
+    struct h *h2 = h_multi_conn(h, &m, 2, 1);
+    assert_int_equal(h_multi_login(h2, H_INITIATOR, H_TARGET_B, &p), 0);
+    h_pdu_free(&p);
+    /* RFC 7143 Appendix C: an empty SendTargets value in a Normal session asks about its own target. */
+    text_req(h2, 0x10, 0xffffffffu, 0x80, "SendTargets=", 13);
+    h_expect(h2, ISC_OP_TEXT_RSP, &p);
+    assert_true(h_has_kv(&p, "TargetName=" H_TARGET_B));
+    assert_false(h_has_kv(&p, "TargetName=" H_TARGET));
+    assert_true(h_has_kv(&p, "TargetAddress=127.0.0.1:3261,1"));
+    h_pdu_free(&p);
+    h_multi_conn_free(h2);
+    h_multi_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +342,9 @@ int main(void)
         H_TEST(test_scsi_command_in_discovery_session_is_rejected),
         H_TEST(test_text_with_invented_ttt_is_rejected),
         H_TEST(test_login_only_key_in_ffp_text_is_answered_reject),
+        H_TEST(test_send_targets_all_lists_every_target_with_the_portals_and_tags_that_expose_it),
+        H_TEST(test_send_targets_all_leaves_out_a_target_whose_acl_excludes_the_initiator),
+        H_TEST(test_send_targets_empty_in_a_normal_session_names_only_the_session_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
