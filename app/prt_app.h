@@ -61,6 +61,10 @@ struct prt_config {
     const char *chap_arg, *chap_mutual_arg, *chap_file; /* --chap, --chap-mutual, --chap-file as given */
     char chap_text[4][PRT_CHAP_MAX + 1]; /* storage of names and secrets split from flags, a file or env */
     void *config_owned;      /* the parsed config file the strings above may point into (prt_config.c) */
+    /* Initial ALUA states from targets[0].alua (docs/config.md), in file order: target port group id (= TPGT)
+     * and enum tgt_alua_state. prt_config_apply() checks every tpg against the portals in use. */
+    struct { uint16_t tpg; uint8_t state; } alua[PRT_MAX_PORTALS];
+    unsigned n_alua;
     enum prt_log_level log_level;
     bool log_json;
 };

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "app/prt_app.h"
+#include "target/tgt.h"
 
 #define PRT_CFG_PATH 128
 
@@ -299,10 +300,59 @@ static int prt__cfg_iscsi_name(struct prt_cfg_ctx *c, const char *path, const ch
     return 0;
 }
 
+/* targets[0].alua: [{"tpg": 2, "state": "standby"}, ...]. Each portal is its own target port group with the id
+ * of its TPGT (SPC-4 5.16.2.1, design.md), so a group is named by that number; groups not listed start
+ * active/optimized. Whether the id names a portal is checked in prt_config_apply(), after --listen. */
+static int prt__cfg_alua(struct prt_cfg_ctx *c, json_t *v, const char *p, struct prt_config *cfg)
+{
+    static const char *const keys[] = { "tpg", "state", NULL };
+    char ep[PRT_CFG_PATH], fp[PRT_CFG_PATH], shown[80];
+    json_t *e;
+    size_t i;
+    int rc;
+
+    if (!json_is_array(v))
+        return prt__cfg_err(c, p, "expected a list of {\"tpg\": N, \"state\": NAME}");
+    if (json_array_size(v) > PRT_MAX_PORTALS)
+        return prt__cfg_err(c, p, "at most %d target port groups", PRT_MAX_PORTALS);
+    json_array_foreach(v, i, e) {
+        json_t *t = json_object_get(e, "tpg"), *st = json_object_get(e, "state");
+        enum tgt_alua_state state;
+
+        snprintf(ep, sizeof ep, "%.100s[%zu]", p, i);
+        if ((rc = prt__cfg_keys(c, e, ep, keys)) != 0)
+            return rc;
+        prt__cfg_path(fp, ep, "tpg");
+        if (!t)
+            return prt__cfg_err(c, fp, "missing (the TPGT of the portal: 1 for the first)");
+        if (!json_is_integer(t) || json_integer_value(t) < 1 || json_integer_value(t) > PRT_MAX_PORTALS) {
+            prt__cfg_show(t, shown, sizeof shown);
+            return prt__cfg_err(c, fp, "%s is not a target port group id (1..%d)", shown, PRT_MAX_PORTALS);
+        }
+        for (unsigned k = 0; k < cfg->n_alua; k++)
+            if (cfg->alua[k].tpg == json_integer_value(t))
+                return prt__cfg_err(c, fp, "target port group %d is listed twice", (int)json_integer_value(t));
+        prt__cfg_path(fp, ep, "state");
+        if (!st)
+            return prt__cfg_err(c, fp, "missing");
+        if (tgt_alua_state_parse(json_string_value(st), &state) != 0) {
+            prt__cfg_show(st, shown, sizeof shown);
+            return prt__cfg_err(c, fp,
+                                "%s is not active-optimized, active-nonoptimized, standby, unavailable, offline "
+                                "or transitioning",
+                                shown);
+        }
+        cfg->alua[cfg->n_alua].tpg = (uint16_t)json_integer_value(t);
+        cfg->alua[cfg->n_alua].state = (uint8_t)state;
+        cfg->n_alua++;
+    }
+    return 0;
+}
+
 static int prt__cfg_target(struct prt_cfg_ctx *c, json_t *to, const char *base, struct prt_config *cfg,
                            struct prt_config_owned *own)
 {
-    static const char *const keys[] = { "name", "portals", "luns", "acl", "chap", "pr", NULL };
+    static const char *const keys[] = { "name", "portals", "luns", "acl", "chap", "pr", "alua", NULL };
     static const char *const pr_keys[] = { "profile", "state_dir", NULL };
     static const char *const chap_keys[] = { "user", "secret", "mutual_user", "mutual_secret", NULL };
     const char *profile = NULL;
@@ -365,6 +415,11 @@ static int prt__cfg_target(struct prt_cfg_ctx *c, json_t *to, const char *base, 
             cfg->luns[i].spec = own ? spec : NULL;
             cfg->n_luns++;
         }
+    }
+    if ((v = json_object_get(to, "alua")) != NULL) {
+        prt__cfg_path(p, base, "alua");
+        if ((rc = prt__cfg_alua(c, v, p, cfg)) != 0)
+            return rc;
     }
     if ((v = json_object_get(to, "acl")) != NULL) {
         prt__cfg_path(p, base, "acl");
@@ -730,5 +785,20 @@ int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, s
     if (!prt__flag_given(argc, argv, "--log-format"))
         cfg->log_json = file.log_json;
     cfg->config_owned = file.config_owned;
+    /* A state for a group without a portal would be silently lost, so it is refused; with --listen the groups
+     * are the flag's portals. */
+    for (unsigned k = 0; k < file.n_alua; k++) {
+        if (file.alua[k].tpg > cfg->n_listen) {
+            snprintf(err, errlen, "--config %s: targets[0].alua[%u].tpg: target port group %u but %s%u portal%s",
+                     cfg->config_file, k, (unsigned)file.alua[k].tpg,
+                     prt__flag_given(argc, argv, "--listen") ? "--listen gives "
+                     : cfg->n_listen == 1                    ? "there is only "
+                                                             : "there are only ",
+                     cfg->n_listen, cfg->n_listen == 1 ? "" : "s");
+            return -EINVAL;
+        }
+    }
+    memcpy(cfg->alua, file.alua, sizeof cfg->alua);
+    cfg->n_alua = file.n_alua;
     return prt__security_flags(cfg, &file, argc, argv, err, errlen);
 }

@@ -764,6 +764,67 @@ static void prt__m_watch(struct prt_control *ctl, json_t *params, struct prt_rpc
     out->result = json_pack("{s:b}", "watching", 1);
 }
 
+/* ---- ALUA (SPC-4 5.16): one target port group per portal, group id = TPGT = relative target port id ---------- */
+
+static json_t *prt__alua_group_json(struct prt_control *ctl, unsigned tpg)
+{
+    enum tgt_alua_state st = tgt_alua_get_state(ctl->env.tgt, (uint16_t)tpg);
+    json_t *portals = json_array();
+
+    if (tpg >= 1 && tpg <= ctl->env.n_portals && ctl->env.portals)
+        json_array_append_new(portals, json_string(ctl->env.portals[tpg - 1]));
+    /* PREF is always 0: REPORT TARGET PORT GROUPS reports no group as preferred (target/alua.c). */
+    return json_pack("{s:i, s:o, s:s, s:i, s:b}", "tpg", (int)tpg, "portals", portals, "state",
+                     tgt_alua_state_name(st), "state_code", (int)st, "preferred", 0);
+}
+
+static void prt__m_alua_show(struct prt_control *ctl, json_t *params, struct prt_rpc_out *out, unsigned *sub)
+{
+    static const char *const keys[] = { NULL };
+
+    (void)sub;
+    if (!prt__check_keys(params, keys, out))
+        return;
+    out->result = json_array();
+    for (unsigned g = 1; g <= tgt_alua_group_count(ctl->env.tgt); g++)
+        json_array_append_new(out->result, prt__alua_group_json(ctl, g));
+}
+
+static void prt__m_alua_set(struct prt_control *ctl, json_t *params, struct prt_rpc_out *out, unsigned *sub)
+{
+    static const char *const keys[] = { "tpg", "state", NULL };
+    unsigned n = tgt_alua_group_count(ctl->env.tgt);
+    json_t *v = params ? json_object_get(params, "tpg") : NULL;
+    const char *name = params ? json_string_value(json_object_get(params, "state")) : NULL;
+    enum tgt_alua_state st, was;
+    uint64_t tpg;
+
+    (void)sub;
+    if (!prt__check_keys(params, keys, out))
+        return;
+    if (!v || prt__uint_param(v, 0xffff, &tpg) != 0 || tpg == 0 || tpg > n) {
+        prt__fail(out, PRT_RPC_INVALID_PARAMS, "\"tpg\" must be a target port group id, 1..%u", n);
+        return;
+    }
+    if (!name || tgt_alua_state_parse(name, &st) != 0) {
+        prt__fail(out, PRT_RPC_INVALID_PARAMS,
+                  "\"state\" must be one of active-optimized, active-nonoptimized, standby, unavailable, offline, "
+                  "transitioning");
+        return;
+    }
+    was = tgt_alua_get_state(ctl->env.tgt, (uint16_t)tpg);
+    int rc = tgt_alua_set_state(ctl->env.tgt, (uint16_t)tpg, st);
+    if (rc) {
+        /* Groups past TGT_ALUA_MAX_TPG exist but keep their state (target/alua.c). */
+        prt__fail(out, PRT_RPC_FAILED, "target port group %u: %s", (unsigned)tpg, strerror(-rc));
+        return;
+    }
+    out->result = prt__alua_group_json(ctl, (unsigned)tpg);
+    json_object_set_new(out->result, "previous", json_string(tgt_alua_state_name(was)));
+    if (was != st)
+        prt__changed(ctl);
+}
+
 static void prt__m_methods(struct prt_control *ctl, json_t *params, struct prt_rpc_out *out, unsigned *sub);
 
 static const struct {
@@ -777,6 +838,8 @@ static const struct {
     { "pr.reset", prt__m_pr_reset },
     { "pr.dump", prt__m_pr_dump },
     { "pr.load", prt__m_pr_load },
+    { "alua.show", prt__m_alua_show },
+    { "alua.set", prt__m_alua_set },
     { "fault.power_loss", prt__m_power_loss },
     { "fault.drop_nexus", prt__m_drop_nexus },
     { "fault.next", prt__m_fault_next },

@@ -69,6 +69,15 @@ static int prt__build_target(struct prt_app *app)
         if (rc)
             return prt__fail(PRT_EXIT_USAGE, "--lun %s: %s", ls->spec, err[0] ? err : strerror(-rc));
     }
+    /* Initial ALUA states from the config file (SPC-4 5.16): set before any portal listens, so no initiator
+     * ever sees the default state first and no nexus exists yet to be told of a change. */
+    for (unsigned i = 0; i < app->cfg.n_alua; i++) {
+        int rc = tgt_alua_set_state(app->tgt, app->cfg.alua[i].tpg, (enum tgt_alua_state)app->cfg.alua[i].state);
+        if (rc) {
+            snprintf(err, sizeof err, "targets[0].alua[%u]: %s", i, strerror(-rc));
+            return prt__fail(PRT_EXIT_USAGE, "--config %s: %s", app->cfg.config_file, err);
+        }
+    }
     return 0;
 }
 

@@ -35,6 +35,9 @@ static const char prt_ctl_usage[] =
     "  fault lost-reservation LUN     lose the PR state (REPLACE LOST RESERVATION recovers)\n"
     "  fault clear                    disarm every next/delay fault\n"
     "  fault list\n"
+    "  alua show                      target port groups: id, ALUA state, preferred bit, portals\n"
+    "  alua set TPG STATE             STATE: active-optimized|active-nonoptimized|standby|unavailable|\n"
+    "                                 offline|transitioning\n"
     "  events [--follow] [--limit N]  the PR event log\n"
     "  watch [--frames N]             live view, redrawn on every change\n"
     "  call METHOD [PARAMS-JSON]      any control method, raw\n"
@@ -721,7 +724,8 @@ int main(int argc, char **argv)
             k--;
         }
     }
-    static const char *const known[] = { "status", "sessions", "luns", "pr", "fault", "events", "watch", "call" };
+    static const char *const known[] = { "status", "sessions", "luns", "pr",   "fault",
+                                         "events", "watch",    "call", "alua" };
     bool ok = false;
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
         ok = ok || strcmp(cmd, known[k]) == 0;
@@ -750,6 +754,8 @@ int main(int argc, char **argv)
         rc = prt_ctl_cmd_events(&ctl, sub_argc, sub_argv);
     else if (strcmp(cmd, "watch") == 0)
         rc = prt_ctl_cmd_watch(&ctl, sub_argc, sub_argv);
+    else if (strcmp(cmd, "alua") == 0)
+        rc = prt_ctl_alua(&ctl.conn, ctl.socket, ctl.json, sub_argc, sub_argv);
     else
         rc = prt_ctl_cmd_call(&ctl, sub_argc, sub_argv);
     prt_ctl_close(&ctl.conn);

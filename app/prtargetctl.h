@@ -39,4 +39,8 @@ int prt_ctl_recv(struct prt_ctl_conn *c, int timeout_ms, json_t **out);
 int prt_ctl_call_raw(struct prt_ctl_conn *c, const char *method, json_t *params, json_t **result, bool *changed,
                  char *err, size_t errlen);
 
+/* `prtargetctl alua show|set TPG STATE` (prtargetctl_alua.c). conn is connected to socket on first use; json
+ * selects the daemon's JSON over the table. Returns an exit code; every failure is one line on stderr. */
+int prt_ctl_alua(struct prt_ctl_conn *conn, const char *socket, bool json, int argc, char **argv);
+
 #endif

@@ -49,6 +49,46 @@ static bool valid_state(unsigned s)
     }
 }
 
+/* The operator's spelling of each state; the order is the ASYMMETRIC ACCESS STATE code order of SPC-4 6.36
+ * Table 289, so listings read the same way as the standard. */
+static const struct {
+    const char *name;
+    enum tgt_alua_state state;
+} state_names[] = {
+    { "active-optimized", TGT_ALUA_ACTIVE_OPTIMIZED },
+    { "active-nonoptimized", TGT_ALUA_ACTIVE_NON_OPTIMIZED },
+    { "standby", TGT_ALUA_STANDBY },
+    { "unavailable", TGT_ALUA_UNAVAILABLE },
+    { "offline", TGT_ALUA_OFFLINE },
+    { "transitioning", TGT_ALUA_TRANSITIONING },
+};
+
+const char *tgt_alua_state_name(enum tgt_alua_state state)
+{
+    for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++)
+        if (state_names[i].state == state)
+            return state_names[i].name;
+    return "unknown";
+}
+
+int tgt_alua_state_parse(const char *name, enum tgt_alua_state *out)
+{
+    if (!name)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++) {
+        if (strcmp(state_names[i].name, name) == 0) {
+            *out = state_names[i].state;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+unsigned tgt_alua_group_count(const struct tgt_server *srv)
+{
+    return srv ? srv->n_ports : 0;
+}
+
 enum tgt_alua_state tgt_alua_get_state(const struct tgt_server *srv, uint16_t tpg)
 {
     if (tpg == 0 || tpg > TGT_ALUA_MAX_TPG || tpg > srv->n_ports)

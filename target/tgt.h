@@ -294,5 +294,12 @@ enum tgt_alua_state {
 int tgt_alua_set_state(struct tgt_server *srv, uint16_t tpg, enum tgt_alua_state state);
 /* The state of group tpg; TGT_ALUA_ACTIVE_OPTIMIZED for an unknown group. */
 enum tgt_alua_state tgt_alua_get_state(const struct tgt_server *srv, uint16_t tpg);
+/* How many target port groups there are (ids 1..n, one per portal). */
+unsigned tgt_alua_group_count(const struct tgt_server *srv);
+/* The operator's names of the states (active-optimized, active-nonoptimized, standby, unavailable, offline,
+ * transitioning), used by the configuration file, the control socket and prtargetctl. The name of a value that
+ * is not a state is "unknown"; parsing an unknown name returns -EINVAL. */
+const char *tgt_alua_state_name(enum tgt_alua_state state);
+int tgt_alua_state_parse(const char *name, enum tgt_alua_state *out);
 
 #endif

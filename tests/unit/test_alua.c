@@ -253,6 +253,99 @@ static void test_set_state_api_rejects_unknown_group_and_bad_state(void **state)
     assert_int_equal(tgt_alua_get_state(h->srv, 1), TGT_ALUA_ACTIVE_OPTIMIZED);
 }
 
+/* SPC-4 5.16.2.4.4: a standby port processes PERSISTENT RESERVE OUT, so a cluster can register its keys on
+ * every path before it needs one of them. */
+static void test_standby_accepts_persistent_reserve_out_register(void **state)
+{
+    struct dh *h = *state;
+    uint8_t prout[10] = { 0x5f, 0x00, 0, 0, 0, 0, 0, 0, 24, 0 };
+    uint8_t prin[10] = { 0x5e, 0x00, 0, 0, 0, 0, 0, 0, 0xff, 0 };
+    struct tgt_cmd *c;
+
+    assert_int_equal(tgt_alua_set_state(h->srv, 2, TGT_ALUA_STANDBY), 0);
+    dh_clear_ua(h);
+    memset(h->buf, 0, 24);
+    prt_put_be64(h->buf + 8, 0xabcdULL);
+    dh_assert_good(dh_run(h, 2, 0, prout, 10, 24));
+    /* READ KEYS through the active port sees the key registered through the standby one. */
+    c = dh_run(h, 0, 0, prin, 10, 0);
+    dh_assert_good(c);
+    assert_int_equal(prt_get_be32(dh_din(c) + 4), 8);
+    assert_true(prt_get_be64(dh_din(c) + 8) == 0xabcdULL);
+}
+
+/* SPC-4 5.16.2.4.5: the unavailable state's list of accepted commands has no persistent reservation command,
+ * so PR IN and PR OUT get TARGET PORT IN UNAVAILABLE STATE like any other command. */
+static void test_unavailable_refuses_persistent_reserve_in_and_out(void **state)
+{
+    struct dh *h = *state;
+    uint8_t prout[10] = { 0x5f, 0x00, 0, 0, 0, 0, 0, 0, 24, 0 };
+    uint8_t prin[10] = { 0x5e, 0x00, 0, 0, 0, 0, 0, 0, 0xff, 0 };
+
+    assert_int_equal(tgt_alua_set_state(h->srv, 2, TGT_ALUA_UNAVAILABLE), 0);
+    dh_clear_ua(h);
+    dh_assert_sense(dh_run(h, 2, 0, prin, 10, 0), TGT_SK_NOT_READY, 0x04, 0x0c);
+    memset(h->buf, 0, 24);
+    prt_put_be64(h->buf + 8, 0x1234ULL);
+    dh_assert_sense(dh_run(h, 2, 0, prout, 10, 24), TGT_SK_NOT_READY, 0x04, 0x0c);
+    /* Nothing was registered: READ KEYS through port 1 lists no key. */
+    struct tgt_cmd *c = dh_run(h, 0, 0, prin, 10, 0);
+    dh_assert_good(c);
+    assert_int_equal(prt_get_be32(dh_din(c) + 4), 0);
+}
+
+/* SPC-4 5.16.2.4.5, 5.16.2.5: INQUIRY, REPORT LUNS, REQUEST SENSE and REPORT TARGET PORT GROUPS are processed in
+ * every state, so an initiator can always find out why a path refuses I/O. */
+static void test_every_state_answers_inquiry_report_luns_request_sense_and_report_tpg(void **state)
+{
+    struct dh *h = *state;
+    static const enum tgt_alua_state states[] = { TGT_ALUA_STANDBY, TGT_ALUA_UNAVAILABLE, TGT_ALUA_OFFLINE,
+                                                  TGT_ALUA_TRANSITIONING };
+    uint8_t inq[6] = { 0x12, 0, 0, 0, 96, 0 };
+    uint8_t rl[12] = { 0xa0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0 };
+    uint8_t rs[6] = { 0x03, 0, 0, 0, 252, 0 };
+
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        assert_int_equal(tgt_alua_set_state(h->srv, 2, states[i]), 0);
+        dh_clear_ua(h);
+        dh_assert_good(dh_run(h, 2, 0, inq, 6, 0));
+        dh_assert_good(dh_run(h, 2, 0, rl, 12, 0));
+        dh_assert_good(dh_run(h, 2, 0, rs, 6, 0));
+        dh_assert_good(report_tpg(h, 2, false, 4096));
+        assert_int_equal(dh_din(report_tpg(h, 2, false, 4096))[16] & 0x0f, states[i]);
+    }
+}
+
+/* The operator's state names (config file, control socket, prtargetctl) map one to one onto the SPC-4 6.36
+ * Table 289 codes, and anything else is refused rather than guessed. */
+static void test_state_names_round_trip_and_unknown_names_are_refused(void **state)
+{
+    static const enum tgt_alua_state states[] = { TGT_ALUA_ACTIVE_OPTIMIZED, TGT_ALUA_ACTIVE_NON_OPTIMIZED,
+                                                  TGT_ALUA_STANDBY, TGT_ALUA_UNAVAILABLE, TGT_ALUA_OFFLINE,
+                                                  TGT_ALUA_TRANSITIONING };
+    enum tgt_alua_state got = TGT_ALUA_OFFLINE;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        assert_int_equal(tgt_alua_state_parse(tgt_alua_state_name(states[i]), &got), 0);
+        assert_int_equal(got, states[i]);
+    }
+    assert_string_equal(tgt_alua_state_name(TGT_ALUA_ACTIVE_NON_OPTIMIZED), "active-nonoptimized");
+    assert_string_equal(tgt_alua_state_name((enum tgt_alua_state)0x4), "unknown");
+    assert_int_equal(tgt_alua_state_parse("Standby", &got), -EINVAL);
+    assert_int_equal(tgt_alua_state_parse("", &got), -EINVAL);
+    assert_int_equal(tgt_alua_state_parse(NULL, &got), -EINVAL);
+    assert_int_equal(got, TGT_ALUA_TRANSITIONING);
+}
+
+static void test_one_target_port_group_per_port(void **state)
+{
+    struct dh *h = *state;
+
+    assert_int_equal(tgt_alua_group_count(h->srv), 2);
+    assert_int_equal(tgt_alua_group_count(NULL), 0);
+}
+
 static void test_vpd83_names_the_target_port_group_of_the_receiving_port(void **state)
 {
     struct dh *h = *state;
@@ -305,6 +398,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_state_api_rejects_unknown_group_and_bad_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vpd83_names_the_target_port_group_of_the_receiving_port, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_standby_accepts_persistent_reserve_out_register, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unavailable_refuses_persistent_reserve_in_and_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_every_state_answers_inquiry_report_luns_request_sense_and_report_tpg, setup, teardown),
+        cmocka_unit_test(test_state_names_round_trip_and_unknown_names_are_refused),
+        cmocka_unit_test_setup_teardown(test_one_target_port_group_per_port, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
