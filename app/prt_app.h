@@ -12,7 +12,8 @@
 #define PRT_DEFAULT_LISTEN "127.0.0.1:3260"
 #define PRT_DEFAULT_TARGET "iqn.2026-11.org.prtarget:disk"
 #define PRT_DEFAULT_LUN "mem:1G"
-#define PRT_MAX_PORTALS 16
+#define PRT_MAX_PORTALS 16  /* listening sockets of the whole process, and portals of one target */
+#define PRT_MAX_TARGETS 16
 #define PRT_MAX_LUNS 64
 #define PRT_ERR_LEN 256
 #define PRT_MAX_ACL 64      /* initiator names in an access list */
@@ -61,6 +62,10 @@ struct prt_config {
     const char *chap_arg, *chap_mutual_arg, *chap_file; /* --chap, --chap-mutual, --chap-file as given */
     char chap_text[4][PRT_CHAP_MAX + 1]; /* storage of names and secrets split from flags, a file or env */
     void *config_owned;      /* the parsed config file the strings above may point into (prt_config.c) */
+    /* targets[1..] of the config file, each described by the target fields above (target, listen, luns,
+     * state_dir, chap_*, acl); the flags never touch them (docs/config.md). Owned: prt_config_release(). */
+    struct prt_config *more;
+    unsigned n_more;
     /* Initial ALUA states from targets[0].alua (docs/config.md), in file order: target port group id (= TPGT)
      * and enum tgt_alua_state. prt_config_apply() checks every tpg against the portals in use. */
     struct { uint16_t tpg; uint8_t state; } alua[PRT_MAX_PORTALS];
@@ -84,9 +89,14 @@ struct prt_app {
     struct prt_config cfg;
     struct prt_log log;
     struct net_loop *net;
-    struct tgt_server *tgt;
+    struct tgt_server *tgt;          /* the first (or only) target */
     struct isc_server *isc;
-    char bound[PRT_MAX_PORTALS][64]; /* each portal as actually bound ("127.0.0.1:41234") */
+    char bound[PRT_MAX_PORTALS][64]; /* each listener as actually bound ("127.0.0.1:41234"); the first
+                                      * cfg.n_listen are the first target's portals, in order */
+    unsigned n_bound;
+    struct tgt_server *tgt_more[PRT_MAX_TARGETS]; /* cfg.more[i]'s SCSI target device */
+    /* cfg.more[i].listen[j] is the listener bound[more_listener[i][j]] */
+    uint8_t more_listener[PRT_MAX_TARGETS][PRT_MAX_PORTALS];
     struct prt_tools *tools;         /* control socket and event log (app/prt_control.c) */
 };
 

@@ -470,14 +470,21 @@ static int prt__cfg_target(struct prt_cfg_ctx *c, json_t *to, const char *base, 
     return 0;
 }
 
-/* What the rest of the daemon cannot do yet is refused by name rather than silently ignored. */
-static int prt__cfg_unsupported(struct prt_cfg_ctx *c, json_t *root)
+/* targets[1..]: each needs its own name (RFC 7143 4.2.7: a target name identifies one target), and the names
+ * differ from each other; the first target's name is compared in prt_config_apply(), once flags are applied. */
+static int prt__cfg_more_names(struct prt_cfg_ctx *c, const struct prt_config *cfg)
 {
-    json_t *targets = json_object_get(root, "targets");
-
-    if (json_array_size(targets) > 1)
-        return prt__cfg_err(c, "targets[1]", "this prtarget serves one target per process; run one daemon per "
-                                             "target (each with its own --control socket)");
+    char p[PRT_CFG_PATH];
+    for (unsigned i = 0; i < cfg->n_more; i++) {
+        snprintf(p, sizeof p, "targets[%u].name", i + 1);
+        if (!cfg->more[i].target)
+            return prt__cfg_err(c, p, "every target after the first needs a name");
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(cfg->more[j].target, cfg->more[i].target) == 0)
+                return prt__cfg_err(c, p, "\"%.60s\" is also targets[%u].name", cfg->more[i].target, j + 1);
+        if (cfg->target && strcmp(cfg->target, cfg->more[i].target) == 0)
+            return prt__cfg_err(c, p, "\"%.60s\" is also targets[0].name", cfg->more[i].target);
+    }
     return 0;
 }
 
@@ -499,13 +506,27 @@ static int prt__cfg_root(struct prt_cfg_ctx *c, json_t *root, struct prt_config 
     v = json_object_get(root, "targets");
     if (!json_is_array(v) || json_array_size(v) == 0)
         return prt__cfg_err(c, "targets", "expected a non-empty list of targets");
-    /* Every target is checked, so a typo in the second is found even though only one can be served. */
+    if (json_array_size(v) > PRT_MAX_TARGETS)
+        return prt__cfg_err(c, "targets", "at most %d targets", PRT_MAX_TARGETS);
+    if (json_array_size(v) > 1) {
+        cfg->more = calloc(json_array_size(v) - 1, sizeof *cfg->more);
+        if (!cfg->more)
+            return prt__cfg_err(c, "targets", "out of memory");
+    }
+    /* Each further target is described by a struct prt_config of its own, with its own LU names. */
     json_array_foreach(v, i, t) {
-        struct prt_config scratch;
         char base[PRT_CFG_PATH];
         snprintf(base, sizeof base, "targets[%zu]", i);
-        memset(&scratch, 0, sizeof scratch);
-        if ((rc = prt__cfg_target(c, t, base, i == 0 ? cfg : &scratch, i == 0 ? own : NULL)) != 0)
+        struct prt_config *tc = cfg;
+        struct prt_config_owned *to = own;
+        if (i > 0) {
+            tc = &cfg->more[i - 1];
+            cfg->n_more = (unsigned)i;
+            if (!(to = calloc(1, sizeof *to)))
+                return prt__cfg_err(c, base, "out of memory");
+            tc->config_owned = to;
+        }
+        if ((rc = prt__cfg_target(c, t, base, tc, to)) != 0)
             return rc;
     }
     if ((rc = prt__cfg_string(c, root, "", "control", 0, &cfg->control)) != 0 ||
@@ -529,7 +550,7 @@ static int prt__cfg_root(struct prt_cfg_ctx *c, json_t *root, struct prt_config 
             return prt__cfg_err(c, "log_format", "\"%s\" is not text or json", fmt);
         cfg->log_json = strcmp(fmt, "json") == 0;
     }
-    return prt__cfg_unsupported(c, root);
+    return prt__cfg_more_names(c, cfg);
 }
 
 int prt_config_load(const char *path, struct prt_config *cfg, char *err, size_t errlen)
@@ -569,6 +590,12 @@ void prt_config_release(struct prt_config *cfg)
 {
     struct prt_config_owned *own = cfg->config_owned;
 
+    /* The further targets' own parts hold no JSON document: it is the first target's. */
+    for (unsigned i = 0; i < cfg->n_more; i++)
+        free(cfg->more[i].config_owned);
+    free(cfg->more);
+    cfg->more = NULL;
+    cfg->n_more = 0;
     if (!own)
         return;
     json_decref(own->root);
@@ -739,6 +766,32 @@ static int prt__security_flags(struct prt_config *cfg, const struct prt_config *
     return 0;
 }
 
+/* docs/config.md: the flags describe the first target only. A further target without portals is exposed on
+ * the first target's portals (after the flags), without LUs gets one PRT_DEFAULT_LUN, and keeps its name apart
+ * from the first target's (which --target may have changed). */
+static int prt__more_targets(struct prt_config *cfg, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < cfg->n_more; i++) {
+        struct prt_config *t = &cfg->more[i];
+        if (strcmp(t->target, cfg->target ? cfg->target : PRT_DEFAULT_TARGET) == 0) {
+            snprintf(err, errlen, "--config %s: targets[%u].name: \"%.60s\" is also the first target's name",
+                     cfg->config_file, i + 1, t->target);
+            return -EINVAL;
+        }
+        if (t->n_listen == 0) {
+            memcpy(t->listen, cfg->listen, sizeof t->listen);
+            t->n_listen = cfg->n_listen;
+        }
+        if (t->n_luns == 0) {
+            if (prt_parse_lun(PRT_DEFAULT_LUN, &t->luns[0], err, errlen) != 0)
+                return -EINVAL;
+            t->luns[0].spec = PRT_DEFAULT_LUN;
+            t->n_luns = 1;
+        }
+    }
+    return 0;
+}
+
 int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     struct prt_config file;
@@ -785,6 +838,8 @@ int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, s
     if (!prt__flag_given(argc, argv, "--log-format"))
         cfg->log_json = file.log_json;
     cfg->config_owned = file.config_owned;
+    cfg->more = file.more; /* prt_config_release(cfg) frees them from here on */
+    cfg->n_more = file.n_more;
     /* A state for a group without a portal would be silently lost, so it is refused; with --listen the groups
      * are the flag's portals. */
     for (unsigned k = 0; k < file.n_alua; k++) {
@@ -800,5 +855,7 @@ int prt_config_apply(struct prt_config *cfg, int argc, char **argv, char *err, s
     }
     memcpy(cfg->alua, file.alua, sizeof cfg->alua);
     cfg->n_alua = file.n_alua;
+    if ((rc = prt__more_targets(cfg, err, errlen)) != 0)
+        return rc;
     return prt__security_flags(cfg, &file, argc, argv, err, errlen);
 }

@@ -192,7 +192,13 @@ static void prt__sess_add(void *arg, const struct isc_session_info *si)
     if (!w->arr)
         return;
     prt__isid_str(si->isid, isid);
-    if (si->tpgt >= 1 && si->tpgt <= w->ctl->env.n_portals)
+    bool first = !si->target_name || !*si->target_name || !w->ctl->env.target_name ||
+                 strcmp(si->target_name, w->ctl->env.target_name) == 0;
+    /* The portal table is the first target's; another target's tags number its own portals, so its
+     * sessions show the address they came in on. */
+    if (!first && si->local_addr)
+        portal = si->local_addr;
+    else if (si->tpgt >= 1 && si->tpgt <= w->ctl->env.n_portals)
         portal = w->ctl->env.portals[si->tpgt - 1];
     json_array_append_new(
         w->arr, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:b, s:s, s:s, s:i}", "initiator", si->initiator_name,
@@ -200,6 +206,9 @@ static void prt__sess_add(void *arg, const struct isc_session_info *si)
                           si->peer_addr ? si->peer_addr : "", "discovery", (int)si->discovery, "header_digest",
                           si->header_digest ? "CRC32C" : "None", "data_digest",
                           si->data_digest ? "CRC32C" : "None", "cmds_in_flight", (int)si->cmds_in_flight));
+    json_t *last = json_array_get(w->arr, json_array_size(w->arr) - 1);
+    if (last)
+        json_object_set_new(last, "target", json_string(si->target_name ? si->target_name : ""));
 }
 
 static json_t *prt__fault_json(struct prt_control *ctl)
@@ -918,7 +927,29 @@ static json_t *prt__one(struct prt_control *ctl, json_t *req, unsigned *sub)
         snprintf(msg, sizeof msg, "no method '%.64s' (see \"methods\")", name);
         return notification ? NULL : prt__error(id, PRT_RPC_METHOD_NOT_FOUND, msg);
     }
+    /* docs/control.md: every method works on the first target unless "target" names another; the method sees
+     * the chosen target as the one it serves. */
+    struct tgt_server *tgt0 = ctl->env.tgt;
+    json_t *tv = params ? json_object_get(params, "target") : NULL;
+    if (tv) {
+        const char *tn = json_string_value(tv);
+        struct tgt_server *pick = NULL;
+        if (tn && ctl->env.target_name && strcmp(tn, ctl->env.target_name) == 0)
+            pick = tgt0;
+        for (unsigned i = 0; tn && !pick && i < ctl->env.n_more; i++)
+            if (strcmp(tn, ctl->env.more_names[i]) == 0)
+                pick = ctl->env.more_tgt[i];
+        if (!pick) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "target: %s%.100s%s is not a target of this prtarget", tn ? "\"" : "",
+                     tn ? tn : "not a string", tn ? "\"" : "");
+            return notification ? NULL : prt__error(id, PRT_RPC_INVALID_PARAMS, msg);
+        }
+        ctl->env.tgt = pick;
+        json_object_del(params, "target");
+    }
     fn(ctl, params, &out, sub);
+    ctl->env.tgt = tgt0;
     if (!out.result && out.code == 0)
         prt__fail(&out, PRT_RPC_INTERNAL_ERROR, "out of memory");
     if (notification) {
@@ -1015,6 +1046,7 @@ void prt_control_free(struct prt_control *ctl)
 
 struct prt_tools {
     const char *portals[PRT_MAX_PORTALS];
+    const char *more_names[PRT_MAX_TARGETS];
     char control_path[PRT_CONTROL_PATH_MAX];
     struct prt_control *ctl;
     struct prt_events *events;
@@ -1077,6 +1109,9 @@ int prt_tools_start(struct prt_tools **out, const struct prt_control_env *env, c
     for (unsigned i = 0; i < env->n_portals && i < PRT_MAX_PORTALS; i++)
         t->portals[i] = env->portals[i];
     e.portals = t->portals;
+    for (unsigned i = 0; i < env->n_more && i < PRT_MAX_TARGETS; i++)
+        t->more_names[i] = env->more_names[i];
+    e.more_names = t->more_names;
     if (control_path)
         snprintf(t->control_path, sizeof t->control_path, "%s", control_path);
     struct prt_events_cfg ec = { .path = event_log, .tgt = env->tgt, .publish = prt__publish_event,
@@ -1159,7 +1194,23 @@ int prt_app_tools_start(struct prt_app *app)
         .version = PRT_VERSION,
     };
     const char *portals[PRT_MAX_PORTALS];
+    const char *more_names[PRT_MAX_TARGETS];
     int rc;
+
+    for (unsigned t = 0; t < app->cfg.n_more; t++) {
+        more_names[t] = app->cfg.more[t].target;
+        for (unsigned i = 0; i < app->cfg.more[t].n_luns; i++) {
+            const char *prof = app->cfg.pr_profile ? app->cfg.pr_profile : app->cfg.more[t].luns[i].pr_profile;
+            if (prof && pr_state_set_profile(tgt_lu_pr_state(app->tgt_more[t], i), prof) != 0) {
+                fprintf(stderr, "prtarget: %s LUN %u: PR profile %s is not known to the PR engine\n",
+                        app->cfg.more[t].target, i, prof);
+                return PRT_EXIT_USAGE;
+            }
+        }
+    }
+    env.more_tgt = app->tgt_more;
+    env.more_names = more_names;
+    env.n_more = app->cfg.n_more;
 
     /* PR profiles: --pr-profile wins over the config file's per-LU and per-target choice (docs/config.md). */
     for (unsigned i = 0; i < app->cfg.n_luns; i++) {

@@ -42,6 +42,11 @@ struct prt_control_env {
     unsigned n_portals;
     const char *version;
     const char *event_log;           /* path of the event log file, or NULL */
+    /* Further targets of the process (targets[1..] of the config file): a request's optional "target"
+     * parameter picks one of them by name; without it, requests are about tgt/target_name. */
+    struct tgt_server *const *more_tgt;
+    const char *const *more_names;
+    unsigned n_more;
 };
 
 struct prt_control;

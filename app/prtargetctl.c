@@ -19,7 +19,8 @@
 #define PRT_CTL_VERSION "0.1.0"
 
 static const char prt_ctl_usage[] =
-    "usage: prtargetctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+    "usage: prtargetctl [--socket PATH] [--target IQN] [--json] COMMAND [ARGS]\n"
+    "  --target IQN: the target a command is about (default: the daemon's first target)\n"
     "\n"
     "  status                         daemon, portals, LUs, sessions, armed faults\n"
     "  sessions                       initiator, ISID, portal, TPGT, digests, commands in flight\n"
@@ -47,6 +48,7 @@ static const char prt_ctl_usage[] =
 
 struct prt_ctl {
     const char *socket;
+    const char *target; /* --target: sent as every request's "target" parameter */
     bool json;
     struct prt_ctl_conn conn;
 };
@@ -149,6 +151,14 @@ static int prt_ctl_call(struct prt_ctl *ctl, const char *method, json_t *params,
     if (rc) {
         json_decref(params);
         return rc;
+    }
+    if (ctl->target) {
+        if (!params)
+            params = json_object();
+        if (!params || json_object_set_new(params, "target", json_string(ctl->target)) != 0) {
+            json_decref(params);
+            return prt_ctl_fail(PRT_CTL_EXIT_FAILED, "out of memory");
+        }
     }
     rc = prt_ctl_call_raw(&ctl->conn, method, params, result, NULL, err, sizeof err);
     json_decref(params);
@@ -706,6 +716,12 @@ int main(int argc, char **argv)
             ctl.socket = argv[++i];
         } else if (strncmp(a, "--socket=", 9) == 0) {
             ctl.socket = a + 9;
+        } else if (strcmp(a, "--target") == 0 || strcmp(a, "-t") == 0) {
+            if (i + 1 >= argc)
+                return prt_ctl_fail(PRT_CTL_EXIT_USAGE, "%s: missing IQN", a);
+            ctl.target = argv[++i];
+        } else if (strncmp(a, "--target=", 9) == 0) {
+            ctl.target = a + 9;
         } else {
             return prt_ctl_fail(PRT_CTL_EXIT_USAGE, "%s: unknown option (see --help)", a);
         }

@@ -115,6 +115,7 @@ struct isc_session_info {
     bool header_digest, data_digest;
     unsigned cmds_in_flight;
     const char *target_name;    /* addition: the target of a Normal session; "" for Discovery */
+    const char *local_addr;     /* addition: the address the connection came in on */
 };
 void isc_server_foreach_session(struct isc_server *srv, void (*fn)(void *arg, const struct isc_session_info *),
                                 void *arg);

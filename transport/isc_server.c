@@ -379,6 +379,7 @@ void isc_server_foreach_session(struct isc_server *srv, void (*fn)(void *arg, co
             .data_digest = s->params.data_digest,
             .cmds_in_flight = s->n_tasks,
             .target_name = s->target ? s->target->name : "",
+            .local_addr = c->local_addr ? c->local_addr : "",
         };
         memcpy(info.isid, s->isid, 6);
         fn(arg, &info);

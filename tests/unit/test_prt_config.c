@@ -195,11 +195,15 @@ static void test_target_name_portals_and_profile_are_checked(void **state)
 static void test_what_the_daemon_cannot_serve_is_refused_by_name(void **state)
 {
     struct fx *f = *state;
-    /* The second target is checked like the first before it is refused, so its typos surface. */
+    /* The second target is checked like the first, and needs a name of its own. */
     assert_int_equal(load(f, "{\"targets\":[{},{\"luns\":[{\"size\":\"2Q\"}]}]}"), -EINVAL);
     assert_error(f, "targets[1].luns[0].size: \"2Q\" is not a size");
     assert_int_equal(load(f, "{\"targets\":[{},{}]}"), -EINVAL);
-    assert_error(f, "targets[1]: this prtarget serves one target per process");
+    assert_error(f, "targets[1].name: every target after the first needs a name");
+    assert_int_equal(load(f, "{\"targets\":[{\"name\":\"iqn.2026-11.org.example:x\"},"
+                             "{\"name\":\"iqn.2026-11.org.example:x\"}]}"),
+                     -EINVAL);
+    assert_error(f, "targets[1].name: \"iqn.2026-11.org.example:x\" is also targets[0].name");
     assert_int_equal(load(f, "{\"targets\":[{\"acl\":[\"not-a-name\"]}]}"), -EINVAL);
     assert_error(f, "targets[0].acl[0]: \"not-a-name\" is not an iSCSI name");
     /* RFC 7143 12.1.3: CHAP secrets of at least 12 bytes. */
@@ -255,6 +259,48 @@ static int parse(struct prt_config *cfg, int argc, char **argv, char *err, size_
     if (prt_cli_parse(argc, argv, cfg, stderr, err, errlen) != PRT_CLI_RUN)
         return -1;
     return prt_config_apply(cfg, argc, argv, err, errlen);
+}
+
+static void test_several_targets_each_keep_their_portals_luns_and_acl_and_flags_touch_only_the_first(void **state)
+{
+    struct fx *f = *state;
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fputs("{\"targets\":[{\"name\":\"iqn.2026-11.org.example:a\",\"portals\":[\"127.0.0.1:3260\"]},"
+          "{\"name\":\"iqn.2026-11.org.example:b\",\"portals\":[\"127.0.0.1:3260\",\"127.0.0.2:3260\"],"
+          "\"luns\":[{\"size\":\"1M\"},{\"size\":\"2M\"}],\"acl\":[\"iqn.2026-11.org.example:host\"],"
+          "\"pr\":{\"state_dir\":\"/b/state\"}},"
+          "{\"name\":\"iqn.2026-11.org.example:c\"}]}",
+          fp);
+    fclose(fp);
+    char *argv1[] = { "prtarget", "--config", f->path, "--lun", "mem:4M", NULL };
+    assert_int_equal(parse(&f->cfg, 5, argv1, f->err, sizeof f->err), 0);
+    assert_string_equal(f->cfg.target, "iqn.2026-11.org.example:a");
+    assert_int_equal(f->cfg.n_luns, 1);
+    assert_int_equal(f->cfg.luns[0].size, 4u << 20);
+    assert_int_equal(f->cfg.n_more, 2);
+    const struct prt_config *b = &f->cfg.more[0], *c = &f->cfg.more[1];
+    assert_string_equal(b->target, "iqn.2026-11.org.example:b");
+    assert_int_equal(b->n_listen, 2);
+    assert_string_equal(b->listen[1], "127.0.0.2:3260");
+    assert_int_equal(b->n_luns, 2);
+    assert_int_equal(b->luns[1].size, 2u << 20);
+    assert_int_equal(b->n_acl, 1);
+    assert_string_equal(b->acl[0], "iqn.2026-11.org.example:host");
+    assert_string_equal(b->state_dir, "/b/state");
+    assert_int_equal(f->cfg.n_acl, 0);
+    /* docs/config.md: a target without portals or LUs gets the first target's portals and one default LU. */
+    assert_int_equal(c->n_listen, 1);
+    assert_string_equal(c->listen[0], "127.0.0.1:3260");
+    assert_int_equal(c->n_luns, 1);
+    assert_int_equal(c->luns[0].size, 1ull << 30);
+    prt_config_release(&f->cfg);
+
+    /* --target renames the first target; a clash with another target's name is refused. */
+    char *argv2[] = { "prtarget", "--config", f->path, "--target", "iqn.2026-11.org.example:b", NULL };
+    assert_int_not_equal(parse(&f->cfg, 5, argv2, f->err, sizeof f->err), 0);
+    assert_non_null(strstr(f->err, "targets[1].name"));
+    assert_null(strchr(f->err, '\n'));
 }
 
 static void test_flags_win_over_the_file_and_lists_replace_as_a_whole(void **state)
@@ -412,6 +458,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flags_win_over_the_file_and_lists_replace_as_a_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_pr_profile_flag_and_bad_file_name_the_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_and_chap_of_the_file_reach_the_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_several_targets_each_keep_their_portals_luns_and_acl_and_flags_touch_only_the_first, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_chap_flags_replace_the_file_and_keep_secrets_off_the_command_line,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_chap_and_acl_flags_name_the_flag, setup, teardown),

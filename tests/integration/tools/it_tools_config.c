@@ -83,7 +83,7 @@ static void test_bad_config_is_refused_with_file_json_path_and_problem_on_one_li
         { "{\"targets\":[{\"portals\":[\"localhost\"]}]}", "targets[0].portals[0]" },
         { "{\"targets\":[{\"name\":\"disk\"}]}", "targets[0].name" },
         { "{\"targets\":[{},{\"luns\":[{\"size\":\"1Q\"}]}]}", "targets[1].luns[0].size" },
-        { "{\"targets\":[{},{}]}", "targets[1]: this prtarget serves one target per process" },
+        { "{\"targets\":[{},{}]}", "targets[1].name: every target after the first needs a name" },
         { "{\"targets\":[{\"acl\":[\"iqn 2026\"]}]}", "targets[0].acl[0]" },
         { "{\"targets\":[{\"chap\":{\"user\":\"u\",\"secret\":\"short\"}}]}", "targets[0].chap.secret" },
         { "{\"targets\":[]}", "targets: expected a non-empty list" },
