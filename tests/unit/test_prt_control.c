@@ -288,6 +288,59 @@ static void test_pr_show_lists_registrations_holder_and_pending_unit_attentions(
     json_decref(r);
 }
 
+/* A second target device beside the fixture's: "target" picks it, the default stays the first, and an unknown
+ * name is refused before the method runs (docs/control.md "Several targets"). */
+static void test_target_param_picks_another_target_and_an_unknown_one_is_32602(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    struct tgt_server_cfg cfg = { .target_name = "iqn.2026-11.org.prtarget:other", .n_ports = 1 };
+    struct tgt_lu_cfg l0 = { .backend = TGT_BACKEND_MEM, .size = 4 << 20 };
+    struct tgt_server *other = tgt_server_new(&cfg, err, sizeof err);
+    assert_non_null(other);
+    assert_int_equal(tgt_server_add_lu(other, &l0, err, sizeof err), 0);
+    uint32_t itn = tgt_nexus_id(tgt_nexus_login(other, "iqn.2026-11.test:a", isid_a, 1));
+    struct pr_out_req req = { .sa = PR_OUT_REGISTER, .sa_key = 0x77 };
+    struct pr_result res;
+    pr_result_init(&res);
+    assert_int_equal(pr_out(tgt_lu_pr_state(other, 0), itn, &req, &res), PR_OK);
+    pr_result_free(&res);
+    assert_int_equal(pr_register(f, 0, f->a, 0x1), PR_OK);
+
+    struct tgt_server *const more[] = { other };
+    const char *const names[] = { "iqn.2026-11.org.prtarget:other" };
+    struct prt_control_env env = { .tgt = f->srv, .target_name = "iqn.2026-11.org.prtarget:test",
+                                   .portals = portals, .n_portals = 1, .version = "9.9",
+                                   .more_tgt = more, .more_names = names, .n_more = 1 };
+    prt_control_free(f->ctl);
+    f->ctl = prt_control_new(&env);
+    assert_non_null(f->ctl);
+
+    json_t *r = call(f, "luns", "{\"target\":\"iqn.2026-11.org.prtarget:other\"}");
+    assert_int_equal(json_array_size(r), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 0), "size")), 4 << 20);
+    json_decref(r);
+    r = call(f, "pr.show", "{\"target\":\"iqn.2026-11.org.prtarget:other\",\"lun\":0}");
+    json_t *regs = json_object_get(json_array_get(r, 0), "registrations");
+    assert_int_equal(json_array_size(regs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(regs, 0), "key")), "0x0000000000000077");
+    json_decref(r);
+    /* The first target by name and by default; pr.reset of the other leaves the first alone. */
+    r = call(f, "pr.reset", "{\"target\":\"iqn.2026-11.org.prtarget:other\"}");
+    json_decref(r);
+    assert_int_equal(pr_state_reg_count(tgt_lu_pr_state(other, 0)), 0);
+    assert_int_equal(pr_state_reg_count(tgt_lu_pr_state(f->srv, 0)), 1);
+    r = call(f, "luns", "{\"target\":\"iqn.2026-11.org.prtarget:test\"}");
+    assert_int_equal(json_array_size(r), 2);
+    json_decref(r);
+    r = call(f, "luns", NULL);
+    assert_int_equal(json_array_size(r), 2);
+    json_decref(r);
+    assert_int_equal(call_error(f, "luns", "{\"target\":\"iqn.2026-11.org.prtarget:nosuch\"}"), -32602);
+    assert_int_equal(call_error(f, "pr.show", "{\"target\":7}"), -32602);
+    tgt_server_free(other);
+}
+
 static void test_pr_reset_returns_the_lu_to_no_registrations(void **state)
 {
     struct fx *f = *state;
@@ -546,6 +599,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_drop_nexus_needs_an_initiator_and_a_transport, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_follow_and_watch_subscribe_the_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_param_picks_another_target_and_an_unknown_one_is_32602, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_mutated_and_random_requests_always_get_wellformed_answers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_default_control_path_follows_root_and_xdg_runtime_dir, setup, teardown),
