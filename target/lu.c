@@ -196,7 +196,15 @@ int tgt_server_add_lu(struct tgt_server *srv, const struct tgt_lu_cfg *cfg, char
         return rc;
     }
     if (rc == 1) {
-        rc = pr_state_attach_file(lu->pr, path, err, errlen);
+        /* SPC-4 5.13.4: the state file names the LU it belongs to (its NAA designator), so another LU's file
+         * is refused instead of handing that LU's registrations to this one. */
+        char lu_id[24];
+        snprintf(lu_id, sizeof(lu_id), "naa.%016llx", (unsigned long long)prt_get_be64(lu->naa));
+        rc = pr_state_set_lu_id(lu->pr, lu_id);
+        if (rc == 0)
+            rc = pr_state_attach_file(lu->pr, path, err, errlen);
+        else
+            snprintf(err, errlen, "out of memory");
         if (rc < 0) {
             lu_free(lu);
             return rc;

@@ -189,6 +189,44 @@ static void test_corrupt_state_file_refuses_to_start_naming_the_file(void **stat
     assert_non_null(strstr(err, path));
 }
 
+static void test_state_file_of_another_lu_is_refused(void **state)
+{
+    struct prit_target *pt = *state;
+    /* Restart with two LUs on the same state directory; LU 0 persists a registration. */
+    assert_int_equal(itest_stop(&pt->t, SIGTERM), 0);
+    const char *args[] = { "--listen", "127.0.0.1:0", "--lun", "mem:16M", "--lun", "mem:16M", "--state-dir",
+                           pt->state_dir, NULL };
+    assert_int_equal(itest_start(&pt->t, args), 0);
+    struct iscsi_context *a = prit_login(pt, 0, ITEST_INAME_A, 1);
+    assert_non_null(a);
+    struct prit_sense s;
+    assert_int_equal(prit_prout_basic(a, 0x00, 0, 0, KEY_A, PRIT_APTPL, &s), SCSI_STATUS_GOOD);
+    itest_logout(a);
+    assert_int_equal(itest_stop(&pt->t, SIGTERM), 0);
+
+    /* Hand LU 0's (valid, checksummed) file to LU 1. */
+    DIR *d = opendir(pt->state_dir);
+    assert_non_null(d);
+    struct dirent *e;
+    char from[600] = "", to[600] = "";
+    while ((e = readdir(d)) != NULL) {
+        const char *lun0 = strstr(e->d_name, ".lun0.prstate.json");
+        if (!lun0)
+            continue;
+        snprintf(from, sizeof(from), "%s/%s", pt->state_dir, e->d_name);
+        snprintf(to, sizeof(to), "%s/%.*s.lun1.prstate.json", pt->state_dir, (int)(lun0 - e->d_name), e->d_name);
+    }
+    closedir(d);
+    assert_true(from[0] != '\0');
+    assert_int_equal(rename(from, to), 0);
+
+    /* SPC-4 5.13.4: the file names the LU it belongs to; LU 1 refuses LU 0's registrations and the daemon
+     * does not start (design.md: one line naming the file, exit 2). */
+    char out[4096], err[4096];
+    assert_int_equal(itest_run(args, out, sizeof(out), err, sizeof(err)), 2);
+    assert_non_null(strstr(err, to));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_turning_aptpl_off_is_persisted_too, aptpl_setup, prit_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_state_file_refuses_to_start_naming_the_file, aptpl_setup,
                                         prit_teardown),
+        cmocka_unit_test_setup_teardown(test_state_file_of_another_lu_is_refused, aptpl_setup, prit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
