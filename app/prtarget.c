@@ -77,6 +77,18 @@ static int prt__build_one(struct prt_app *app, const struct prt_config *t, const
 static int prt__build_target(struct prt_app *app)
 {
     int rc = prt__build_one(app, &app->cfg, app->cfg.state_dir, &app->tgt);
+    if (rc)
+        return rc;
+    /* Initial ALUA states from the config file (SPC-4 5.16): set before any portal listens, so no initiator
+     * ever sees the default state first and no nexus exists yet to be told of a change. */
+    for (unsigned i = 0; i < app->cfg.n_alua; i++) {
+        char err[PRT_ERR_LEN];
+        rc = tgt_alua_set_state(app->tgt, app->cfg.alua[i].tpg, (enum tgt_alua_state)app->cfg.alua[i].state);
+        if (rc) {
+            snprintf(err, sizeof err, "targets[0].alua[%u]: %s", i, strerror(-rc));
+            return prt__fail(PRT_EXIT_USAGE, "--config %s: %s", app->cfg.config_file, err);
+        }
+    }
     for (unsigned i = 0; rc == 0 && i < app->cfg.n_more; i++) {
         const struct prt_config *t = &app->cfg.more[i];
         const char *dir = t->state_dir ? t->state_dir : app->cfg.state_dir;
