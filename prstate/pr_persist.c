@@ -567,3 +567,8 @@ out:
     free(dir);
     return rc;
 }
+
+int pr_state_save(struct pr_state *st)
+{
+    return st->path ? pr__persist_write(st) : 0;
+}
