@@ -404,7 +404,17 @@ static void prt__m_pr_reset(struct prt_control *ctl, json_t *params, struct prt_
     for (unsigned l = 0; l < tgt_server_lu_count(ctl->env.tgt); l++) {
         if (!all && l != lun)
             continue;
-        pr_state_reset(tgt_lu_pr_state(ctl->env.tgt, l));
+        struct pr_state *st = tgt_lu_pr_state(ctl->env.tgt, l);
+        pr_state_reset(st);
+        /* The APTPL file must follow, or a restart would bring back what the operator just cleared. */
+        int rc = pr_state_save(st);
+        if (rc) {
+            json_decref(done);
+            prt__fail(out, PRT_RPC_INTERNAL_ERROR, "lun %u: state reset but the state file was not written: %s", l,
+                      strerror(-rc));
+            prt__changed(ctl);
+            return;
+        }
         json_array_append_new(done, json_integer(l));
     }
     out->result = json_pack("{s:o}", "reset", done);
@@ -465,6 +475,13 @@ static void prt__m_pr_load(struct prt_control *ctl, json_t *params, struct prt_r
     free(text);
     if (rc) {
         prt__fail(out, PRT_RPC_INVALID_PARAMS, "%s", err[0] ? err : "not a valid PR state");
+        return;
+    }
+    rc = pr_state_save(tgt_lu_pr_state(ctl->env.tgt, lun));
+    if (rc) {
+        prt__fail(out, PRT_RPC_INTERNAL_ERROR, "lun %u: state loaded but the state file was not written: %s",
+                  (unsigned)lun, strerror(-rc));
+        prt__changed(ctl);
         return;
     }
     out->result = json_pack("{s:I, s:I, s:I}", "lun", (json_int_t)lun, "registrations",

@@ -238,6 +238,9 @@ bool pr_state_lost(const struct pr_state *st);
 void pr_state_power_on(struct pr_state *st);
 /* Drop every registration and the reservation (both kinds), PRgeneration 0; the profile and file stay. */
 void pr_state_reset(struct pr_state *st);
+/* Write the state file now, crash-safely, when the state has one (0 when it has none). For operator changes made
+ * outside PR OUT (pr reset, pr load): without it a restart would bring back the state they replaced. */
+int pr_state_save(struct pr_state *st);
 
 /* ---- identity, persistence, inspection ------------------------------------------------------------------------ */
 

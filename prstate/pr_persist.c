@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "prstate/pr_internal.h"
+#include "common/prt_hex.h"
 
 #define PR_FILE_FORMAT "prtarget-pr-state"
 #define PR_FILE_VERSION 1
@@ -133,23 +134,12 @@ static int pr_fail(char *err, size_t errlen, const char *what, const char *field
     return -EINVAL;
 }
 
-static int pr_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool pr_parse_isid(const char *s, uint8_t isid[6])
 {
     if (!s || strlen(s) != 14 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
         return false;
     for (int i = 0; i < 6; i++) {
-        int hi = pr_hex(s[2 + 2 * i]), lo = pr_hex(s[3 + 2 * i]);
+        int hi = prt_hexval(s[2 + 2 * i]), lo = prt_hexval(s[3 + 2 * i]);
         if (hi < 0 || lo < 0)
             return false;
         isid[i] = (uint8_t)(hi << 4 | lo);
@@ -566,4 +556,9 @@ out:
     free(tmp);
     free(dir);
     return rc;
+}
+
+int pr_state_save(struct pr_state *st)
+{
+    return st->path ? pr__persist_write(st) : 0;
 }

@@ -6,21 +6,11 @@
 
 #include "common/prt_be.h"
 #include "prstate/pr_internal.h"
+#include "common/prt_hex.h"
 
 #define PR_TID_PROTO_ISCSI 0x5
 #define PR_TID_FMT_NAME 0x0      /* format 00b: iSCSI name only */
 #define PR_TID_FMT_NAME_ISID 0x1 /* format 01b: "name,i,0xISID" */
-
-static int pr_hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int pr__tid_parse(const uint8_t *p, size_t avail, size_t *len, char iname[PR_INAME_MAX], uint8_t isid[6],
                   bool *has_isid, size_t *bad)
@@ -64,7 +54,7 @@ int pr__tid_parse(const uint8_t *p, size_t avail, size_t *len, char iname[PR_INA
             return -EINVAL;
         }
         for (int i = 0; i < 6; i++) {
-            int hi = pr_hexval(hex[2 * i]), lo = pr_hexval(hex[2 * i + 1]);
+            int hi = prt_hexval(hex[2 * i]), lo = prt_hexval(hex[2 * i + 1]);
             if (hi < 0 || lo < 0) {
                 *bad = 4 + base + 5 + 2 * (size_t)i;
                 return -EINVAL;

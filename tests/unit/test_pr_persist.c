@@ -346,6 +346,47 @@ static void test_from_json_error_leaves_the_state_unchanged(void **state)
     assert_int_equal(pr_state_generation(f->st), 1);
 }
 
+/* An operator reset (prtargetctl pr reset) rewrites the state file: a restart must not bring back the cleared
+ * APTPL registrations. */
+static void test_operator_reset_rewrites_the_state_file(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(pr_state_attach_file(f->st, f->path, f->err, sizeof(f->err)), 0);
+    assert_int_equal(out_full(f, f->a, PR_OUT_REGISTER, 0, 0, 0xa, true), PR_OK);
+    pr_state_reset(f->st);
+    assert_int_equal(pr_state_save(f->st), 0);
+    restart(f);
+    assert_int_equal(pr_state_reg_count(f->st), 0);
+    assert_false(pr_state_registered(f->st, f->a, NULL));
+}
+
+/* An operator load (prtargetctl pr load) reaches the state file too, so the loaded APTPL state survives. */
+static void test_operator_load_is_saved_and_survives_restart(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(pr_state_attach_file(f->st, f->path, f->err, sizeof(f->err)), 0);
+    assert_int_equal(out_full(f, f->a, PR_OUT_REGISTER, 0, 0, 0xa, true), PR_OK);
+    char *text = pr_state_to_json(f->st);
+    assert_non_null(text);
+    pr_state_reset(f->st);
+    assert_int_equal(pr_state_save(f->st), 0);
+    assert_int_equal(pr_state_from_json(f->st, text, "test", f->err, sizeof(f->err)), 0);
+    free(text);
+    assert_int_equal(pr_state_save(f->st), 0);
+    restart(f);
+    uint64_t k;
+    assert_true(pr_state_registered(f->st, f->a, &k));
+    assert_int_equal(k, 0xa);
+}
+
+/* A state with no file has nothing to save, and that is not an error. */
+static void test_save_without_a_state_file_is_a_no_op(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(pr_state_save(f->st), 0);
+    assert_false(file_exists(f->path));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -365,6 +406,9 @@ int main(void)
         T(test_json_round_trip_keeps_everything_including_generation),
         T(test_device_registration_by_name_survives_restart_and_registers_a_later_login),
         T(test_from_json_error_leaves_the_state_unchanged),
+        T(test_operator_reset_rewrites_the_state_file),
+        T(test_operator_load_is_saved_and_survives_restart),
+        T(test_save_without_a_state_file_is_a_no_op),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
