@@ -128,18 +128,18 @@ struct inflight {
 struct inflight_write {
     struct inflight *st;
     unsigned idx;
+    struct scsi_task *task;
 };
 
 static void inflight_cb(struct iscsi_context *iscsi, int status, void *command_data, void *private_data)
 {
     (void)iscsi;
     struct inflight_write *w = private_data;
+    (void)command_data; /* it is w->task, freed once by the test whatever happens to the session */
     if (status == SCSI_STATUS_GOOD) {
         w->st->acked[w->idx] = true;
         w->st->n_acked++;
     }
-    if (command_data)
-        scsi_free_scsi_task(command_data);
     w->st->outstanding--;
 }
 
@@ -167,9 +167,10 @@ static void test_writes_acknowledged_around_sigterm_survive_restart(void **state
     struct inflight_write w[N];
     for (unsigned i = 0; i < N; i++) {
         itest_pattern(data + (size_t)i * LEN, LEN, 1000 + i);
-        w[i] = (struct inflight_write){ &st, i };
-        assert_non_null(iscsi_write10_task(a, lun, i * (LEN / 512), data + (size_t)i * LEN, LEN, 512, 0, 0, 0, 0, 0,
-                                           inflight_cb, &w[i]));
+        w[i] = (struct inflight_write){ &st, i, NULL };
+        w[i].task = iscsi_write10_task(a, lun, i * (LEN / 512), data + (size_t)i * LEN, LEN, 512, 0, 0, 0, 0, 0,
+                                       inflight_cb, &w[i]);
+        assert_non_null(w[i].task);
         st.outstanding++;
     }
     /* Stop the target while most of the writes are still on their way. */
@@ -186,7 +187,11 @@ static void test_writes_acknowledged_around_sigterm_survive_restart(void **state
     if (!signalled)
         kill(t.pid, SIGTERM);
     assert_int_equal(itest_stop(&t, SIGTERM), 0);
+    /* Writes the closed session never answered are still ours: libiscsi does not free a task whose callback
+     * did not run, so free every task here, exactly once. */
     iscsi_destroy_context(a);
+    for (unsigned i = 0; i < N; i++)
+        scsi_free_scsi_task(w[i].task);
     fprintf(stderr, "%u of %u writes acknowledged around the stop\n", st.n_acked, N);
     assert_true(st.n_acked >= 4);
 
