@@ -684,4 +684,37 @@ static inline void h_multi_free(struct h_multi *m)
     tgt_server_free(m->tgt_b);
 }
 
+/* A second server on the same target that lets only the names in acl log in, and a connection to it driven
+ * like h (which it leaves untouched). */
+static inline struct h *acl_fixture(struct h *h, const char *const *acl, unsigned n_acl, struct isc_server **srv)
+{
+    char err[256];
+    struct isc_server_cfg ic = {
+        .target_name = H_TARGET, .tgt = h->tgt, .portals = h->portals, .n_portals = h->n_portals,
+        .now_ms = h_now, .now_ctx = h, .acl = acl, .n_acl = n_acl,
+    };
+    *srv = isc_server_new(&ic, err, sizeof(err));
+    assert_non_null(*srv);
+    struct h *h2 = calloc(1, sizeof(*h2));
+    assert_non_null(h2);
+    h2->mode = h->mode;
+    h2->seed = 77;
+    h2->tgt = h->tgt;
+    h2->srv = *srv;
+    h2->tpgt = 1;
+    h2->itt = 0x10;
+    memcpy(h2->isid, "\x80\x00\x00\x00\x00\x09", 6);
+    h2->c = isc_conn_new(*srv, 1, "127.0.0.2:3261", "127.0.0.1:50011", &h_ops, h2);
+    assert_non_null(h2->c);
+    return h2;
+}
+
+static inline void acl_fixture_free(struct h *h2, struct isc_server *srv)
+{
+    h_release(h2);
+    free(h2->out);
+    free(h2);
+    isc_server_free(srv);
+}
+
 #endif
