@@ -782,6 +782,16 @@ static int prt__more_targets(struct prt_config *cfg, char *err, size_t errlen)
             memcpy(t->listen, cfg->listen, sizeof t->listen);
             t->n_listen = cfg->n_listen;
         }
+        /* As for targets[0]: a state for a group without a portal would be silently lost (SPC-4 5.16). */
+        for (unsigned k = 0; k < t->n_alua; k++) {
+            if (t->alua[k].tpg > t->n_listen) {
+                snprintf(err, errlen, "--config %s: targets[%u].alua[%u].tpg: target port group %u but %s%u portal%s",
+                         cfg->config_file, i + 1, k, (unsigned)t->alua[k].tpg,
+                         t->n_listen == 1 ? "there is only " : "there are only ", t->n_listen,
+                         t->n_listen == 1 ? "" : "s");
+                return -EINVAL;
+            }
+        }
         if (t->n_luns == 0) {
             if (prt_parse_lun(PRT_DEFAULT_LUN, &t->luns[0], err, errlen) != 0)
                 return -EINVAL;

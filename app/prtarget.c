@@ -74,27 +74,35 @@ static int prt__build_one(struct prt_app *app, const struct prt_config *t, const
     return 0;
 }
 
-static int prt__build_target(struct prt_app *app)
+/* Initial ALUA states of targets[idx] from the config file (SPC-4 5.16): set before any portal listens, so no
+ * initiator ever sees the default state first and no nexus exists yet to be told of a change. Each target has
+ * its own target port groups (one per portal of its own), so the states of one never reach another. */
+static int prt__apply_alua(const struct prt_app *app, const struct prt_config *t, unsigned idx,
+                           struct tgt_server *tgt)
 {
-    int rc = prt__build_one(app, &app->cfg, app->cfg.state_dir, &app->tgt);
-    if (rc)
-        return rc;
-    /* Initial ALUA states from the config file (SPC-4 5.16): set before any portal listens, so no initiator
-     * ever sees the default state first and no nexus exists yet to be told of a change. */
-    for (unsigned i = 0; i < app->cfg.n_alua; i++) {
+    for (unsigned i = 0; i < t->n_alua; i++) {
         char err[PRT_ERR_LEN];
-        rc = tgt_alua_set_state(app->tgt, app->cfg.alua[i].tpg, (enum tgt_alua_state)app->cfg.alua[i].state);
+        int rc = tgt_alua_set_state(tgt, t->alua[i].tpg, (enum tgt_alua_state)t->alua[i].state);
         if (rc) {
-            snprintf(err, sizeof err, "targets[0].alua[%u]: %s", i, strerror(-rc));
+            snprintf(err, sizeof err, "targets[%u].alua[%u]: %s", idx, i, strerror(-rc));
             return prt__fail(PRT_EXIT_USAGE, "--config %s: %s", app->cfg.config_file, err);
         }
     }
+    return 0;
+}
+
+static int prt__build_target(struct prt_app *app)
+{
+    int rc = prt__build_one(app, &app->cfg, app->cfg.state_dir, &app->tgt);
+    if (rc || (rc = prt__apply_alua(app, &app->cfg, 0, app->tgt)) != 0)
+        return rc;
     for (unsigned i = 0; rc == 0 && i < app->cfg.n_more; i++) {
         const struct prt_config *t = &app->cfg.more[i];
         const char *dir = t->state_dir ? t->state_dir : app->cfg.state_dir;
         if (t->state_dir && (rc = prt__check_state_dir(t->state_dir)) != 0)
             return rc;
-        rc = prt__build_one(app, t, dir, &app->tgt_more[i]);
+        if ((rc = prt__build_one(app, t, dir, &app->tgt_more[i])) == 0)
+            rc = prt__apply_alua(app, t, i + 1, app->tgt_more[i]);
     }
     return rc;
 }
