@@ -30,6 +30,12 @@ struct prt_control {
     void (*publish)(void *ctx, unsigned topics, const char *line, size_t len);
     void *publish_ctx;
     uint64_t started_ms;
+    /* The target the request in progress is about (prt__one): its name and portals, and whether the request
+     * named it with "target" (docs/control.md: some methods cover every target unless one is named). */
+    const char *cur_name;
+    const char *const *cur_portals;
+    unsigned cur_n_portals;
+    bool target_given;
 };
 
 /* The outcome of one method: either result (a new reference) or an error code and message. */
@@ -180,6 +186,7 @@ struct prt_sess_walk {
     struct prt_control *ctl;
     json_t *arr;
     unsigned n;
+    const char *only; /* count only the Normal sessions of this target; NULL = every session */
 };
 
 static void prt__sess_add(void *arg, const struct isc_session_info *si)
@@ -188,6 +195,8 @@ static void prt__sess_add(void *arg, const struct isc_session_info *si)
     char isid[16];
     const char *portal = "";
 
+    if (w->only && (!si->target_name || strcmp(si->target_name, w->only) != 0))
+        return;
     w->n++;
     if (!w->arr)
         return;
@@ -243,6 +252,35 @@ static json_t *prt__fault_json(struct prt_control *ctl)
     return json_pack("{s:o, s:o, s:o}", "next", next, "delay", delay, "lost_reservation", lost);
 }
 
+static json_t *prt__portals_json(const char *const *addr, unsigned n)
+{
+    json_t *a = json_array();
+
+    for (unsigned i = 0; addr && i < n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:i}", "address", addr[i] ? addr[i] : "", "tpgt", (int)i + 1));
+    return a;
+}
+
+/* One entry per target of the process, the first first: name, portals, LU and session counts. */
+static json_t *prt__targets_json(struct prt_control *ctl)
+{
+    json_t *a = json_array();
+
+    for (unsigned t = 0; t <= ctl->env.n_more; t++) {
+        struct tgt_server *tgt = t ? ctl->env.more_tgt[t - 1] : ctl->env.tgt;
+        const char *name = t ? ctl->env.more_names[t - 1] : ctl->env.target_name;
+        const char *const *addr = t ? (ctl->env.more_portals ? ctl->env.more_portals[t - 1] : NULL) : ctl->env.portals;
+        unsigned n = t ? (ctl->env.more_n_portals ? ctl->env.more_n_portals[t - 1] : 0) : ctl->env.n_portals;
+        struct prt_sess_walk w = { .ctl = ctl, .only = name ? name : "" };
+        if (ctl->env.isc)
+            isc_server_foreach_session(ctl->env.isc, prt__sess_add, &w);
+        json_array_append_new(a, json_pack("{s:s, s:o, s:i, s:i}", "name", name ? name : "", "portals",
+                                           prt__portals_json(addr, n), "luns", (int)tgt_server_lu_count(tgt),
+                                           "sessions", (int)w.n));
+    }
+    return a;
+}
+
 static void prt__m_status(struct prt_control *ctl, json_t *params, struct prt_rpc_out *out, unsigned *sub)
 {
     static const char *const keys[] = { NULL };
@@ -254,12 +292,10 @@ static void prt__m_status(struct prt_control *ctl, json_t *params, struct prt_rp
         return;
     if (ctl->env.isc)
         isc_server_foreach_session(ctl->env.isc, prt__sess_add, &w);
-    portals = json_array();
-    for (unsigned i = 0; i < ctl->env.n_portals; i++)
-        json_array_append_new(portals, json_pack("{s:s, s:i}", "address", ctl->env.portals[i], "tpgt", (int)i + 1));
+    portals = prt__portals_json(ctl->cur_portals, ctl->cur_n_portals);
     out->result = json_pack("{s:s, s:s, s:o, s:i, s:i, s:o, s:s?}", "version",
                             ctl->env.version ? ctl->env.version : "", "target",
-                            ctl->env.target_name ? ctl->env.target_name : "", "portals", portals, "luns",
+                            ctl->cur_name ? ctl->cur_name : "", "portals", portals, "luns",
                             (int)tgt_server_lu_count(ctl->env.tgt), "sessions", (int)w.n, "faults",
                             prt__fault_json(ctl), "event_log", ctl->env.event_log);
     if (out->result && ctl->env.net)
@@ -267,6 +303,10 @@ static void prt__m_status(struct prt_control *ctl, json_t *params, struct prt_rp
                             json_integer((json_int_t)(net_now_ms(ctl->env.net) - ctl->started_ms)));
     if (out->result && ctl->env.events)
         json_object_set_new(out->result, "events_logged", json_integer((json_int_t)prt_events_count(ctl->env.events)));
+    /* docs/control.md: without "target", a daemon with several targets lists each of them, so that an operator
+     * (and `prtargetctl status`/`watch`) sees every target, grouped, from one request. */
+    if (out->result && !ctl->target_given && ctl->env.n_more)
+        json_object_set_new(out->result, "targets", prt__targets_json(ctl));
 }
 
 static void prt__m_sessions(struct prt_control *ctl, json_t *params, struct prt_rpc_out *out, unsigned *sub)
@@ -312,8 +352,12 @@ static void prt__m_luns(struct prt_control *ctl, json_t *params, struct prt_rpc_
     if (!prt__check_keys(params, keys, out))
         return;
     out->result = json_array();
-    for (unsigned l = 0; l < tgt_server_lu_count(ctl->env.tgt); l++)
-        json_array_append_new(out->result, prt__lu_json(ctl, l));
+    for (unsigned l = 0; l < tgt_server_lu_count(ctl->env.tgt); l++) {
+        json_t *lu = prt__lu_json(ctl, l);
+        if (lu && ctl->cur_name)
+            json_object_set_new(lu, "target", json_string(ctl->cur_name));
+        json_array_append_new(out->result, lu);
+    }
 }
 
 /* ---- pr.* -------------------------------------------------------------------------------------------------- */
@@ -494,6 +538,7 @@ static void prt__m_pr_load(struct prt_control *ctl, json_t *params, struct prt_r
 
 struct prt_drop_walk {
     const char *iname;
+    const char *target; /* only sessions logged in to this target; NULL = every target */
     const uint8_t *isid;
     char (*peers)[72];
     unsigned n, cap;
@@ -505,6 +550,8 @@ static void prt__drop_match(void *arg, const struct isc_session_info *si)
 
     if (si->discovery || strcmp(si->initiator_name, w->iname) != 0 || (w->isid && memcmp(si->isid, w->isid, 6)))
         return;
+    if (w->target && (!si->target_name || strcmp(si->target_name, w->target) != 0))
+        return;
     if (w->n < w->cap && si->peer_addr)
         snprintf(w->peers[w->n], sizeof w->peers[0], "%s", si->peer_addr);
     w->n++;
@@ -515,7 +562,9 @@ static void prt__m_drop_nexus(struct prt_control *ctl, json_t *params, struct pr
     static const char *const keys[] = { "initiator", "isid", NULL };
     uint8_t isid[6];
     char peers[64][72];
-    struct prt_drop_walk w = { .peers = peers, .cap = 64 };
+    /* docs/control.md: with "target", only the I_T nexuses of that target are lost; without it, the
+     * initiator's connections to every target of the process are dropped. */
+    struct prt_drop_walk w = { .peers = peers, .cap = 64, .target = ctl->target_given ? ctl->cur_name : NULL };
 
     (void)sub;
     if (!prt__check_keys(params, keys, out))
@@ -540,8 +589,9 @@ static void prt__m_drop_nexus(struct prt_control *ctl, json_t *params, struct pr
     }
     isc_server_foreach_session(ctl->env.isc, prt__drop_match, &w);
     if (w.n == 0) {
-        prt__fail(out, PRT_RPC_FAILED, "no session of %s%s%s is logged in", w.iname, w.isid ? " with ISID " : "",
-                  w.isid ? json_string_value(is) : "");
+        prt__fail(out, PRT_RPC_FAILED, "no session of %s%s%s is logged in%s%s", w.iname,
+                  w.isid ? " with ISID " : "", w.isid ? json_string_value(is) : "", w.target ? " to " : "",
+                  w.target ? w.target : "");
         return;
     }
     unsigned dropped = 0;
@@ -797,8 +847,8 @@ static json_t *prt__alua_group_json(struct prt_control *ctl, unsigned tpg)
     enum tgt_alua_state st = tgt_alua_get_state(ctl->env.tgt, (uint16_t)tpg);
     json_t *portals = json_array();
 
-    if (tpg >= 1 && tpg <= ctl->env.n_portals && ctl->env.portals)
-        json_array_append_new(portals, json_string(ctl->env.portals[tpg - 1]));
+    if (tpg >= 1 && tpg <= ctl->cur_n_portals && ctl->cur_portals)
+        json_array_append_new(portals, json_string(ctl->cur_portals[tpg - 1]));
     /* PREF is always 0: REPORT TARGET PORT GROUPS reports no group as preferred (target/alua.c). */
     return json_pack("{s:i, s:o, s:s, s:i, s:b}", "tpg", (int)tpg, "portals", portals, "state",
                      tgt_alua_state_name(st), "state_code", (int)st, "preferred", 0);
@@ -948,14 +998,23 @@ static json_t *prt__one(struct prt_control *ctl, json_t *req, unsigned *sub)
      * the chosen target as the one it serves. */
     struct tgt_server *tgt0 = ctl->env.tgt;
     json_t *tv = params ? json_object_get(params, "target") : NULL;
+    ctl->cur_name = ctl->env.target_name;
+    ctl->cur_portals = ctl->env.portals;
+    ctl->cur_n_portals = ctl->env.n_portals;
+    ctl->target_given = tv != NULL;
     if (tv) {
         const char *tn = json_string_value(tv);
         struct tgt_server *pick = NULL;
         if (tn && ctl->env.target_name && strcmp(tn, ctl->env.target_name) == 0)
             pick = tgt0;
-        for (unsigned i = 0; tn && !pick && i < ctl->env.n_more; i++)
-            if (strcmp(tn, ctl->env.more_names[i]) == 0)
+        for (unsigned i = 0; tn && !pick && i < ctl->env.n_more; i++) {
+            if (strcmp(tn, ctl->env.more_names[i]) == 0) {
                 pick = ctl->env.more_tgt[i];
+                ctl->cur_name = ctl->env.more_names[i];
+                ctl->cur_portals = ctl->env.more_portals ? ctl->env.more_portals[i] : NULL;
+                ctl->cur_n_portals = ctl->env.more_n_portals ? ctl->env.more_n_portals[i] : 0;
+            }
+        }
         if (!pick) {
             char msg[160];
             snprintf(msg, sizeof msg, "target: %s%.100s%s is not a target of this prtarget", tn ? "\"" : "",
@@ -1064,6 +1123,11 @@ void prt_control_free(struct prt_control *ctl)
 struct prt_tools {
     const char *portals[PRT_MAX_PORTALS];
     const char *more_names[PRT_MAX_TARGETS];
+    struct tgt_server *more_tgt[PRT_MAX_TARGETS];
+    const char *more_addr[PRT_MAX_TARGETS][PRT_MAX_PORTALS];
+    const char *const *more_portals[PRT_MAX_TARGETS];
+    unsigned more_n_portals[PRT_MAX_TARGETS];
+    unsigned n_more;
     char control_path[PRT_CONTROL_PATH_MAX];
     struct prt_control *ctl;
     struct prt_events *events;
@@ -1126,12 +1190,26 @@ int prt_tools_start(struct prt_tools **out, const struct prt_control_env *env, c
     for (unsigned i = 0; i < env->n_portals && i < PRT_MAX_PORTALS; i++)
         t->portals[i] = env->portals[i];
     e.portals = t->portals;
-    for (unsigned i = 0; i < env->n_more && i < PRT_MAX_TARGETS; i++)
+    for (unsigned i = 0; i < env->n_more && i < PRT_MAX_TARGETS; i++) {
         t->more_names[i] = env->more_names[i];
+        t->more_tgt[i] = env->more_tgt[i];
+        t->more_n_portals[i] = env->more_n_portals ? env->more_n_portals[i] : 0;
+        if (t->more_n_portals[i] > PRT_MAX_PORTALS)
+            t->more_n_portals[i] = PRT_MAX_PORTALS;
+        for (unsigned j = 0; j < t->more_n_portals[i]; j++)
+            t->more_addr[i][j] = env->more_portals[i][j];
+        t->more_portals[i] = t->more_addr[i];
+        t->n_more = i + 1;
+    }
     e.more_names = t->more_names;
+    e.more_tgt = t->more_tgt;
+    e.n_more = t->n_more;
+    e.more_portals = t->more_portals;
+    e.more_n_portals = t->more_n_portals;
     if (control_path)
         snprintf(t->control_path, sizeof t->control_path, "%s", control_path);
-    struct prt_events_cfg ec = { .path = event_log, .tgt = env->tgt, .publish = prt__publish_event,
+    struct prt_events_cfg ec = { .path = event_log, .tgt = env->tgt, .target_name = env->target_name,
+                                 .publish = prt__publish_event,
                                  .publish_ctx = t, .wants_lines = prt__wants_lines };
     if ((rc = prt_events_open(&t->events, &ec, err, errlen)) != 0) {
         char why[PRT_TOOLS_ERR];
@@ -1151,6 +1229,12 @@ int prt_tools_start(struct prt_tools **out, const struct prt_control_env *env, c
     t->ctl->publish = prt__publish;
     t->ctl->publish_ctx = t;
     tgt_server_set_event_sink(env->tgt, prt_events_sink, t->events);
+    /* Every target's PR outcomes and unit attentions go to the one log, each tagged with its target. */
+    for (unsigned i = 0; i < t->n_more; i++) {
+        void *src = prt_events_add_target(t->events, t->more_tgt[i], t->more_names[i]);
+        if (src)
+            tgt_server_set_event_sink(t->more_tgt[i], prt_events_target_sink, src);
+    }
     if (control_path && env->net) {
         struct net_control_cfg nc = { .path = control_path, .handle = prt__sock_handle, .ctx = t->ctl };
         rc = net_control_open(env->net, &nc, &t->sock);
@@ -1177,6 +1261,8 @@ void prt_tools_stop(struct prt_tools *t)
         return;
     if (t->tgt)
         tgt_server_set_event_sink(t->tgt, NULL, NULL);
+    for (unsigned i = 0; i < t->n_more; i++)
+        tgt_server_set_event_sink(t->more_tgt[i], NULL, NULL);
     net_control_close(t->sock);
     prt_control_free(t->ctl);
     prt_events_close(t->events);
@@ -1212,6 +1298,9 @@ int prt_app_tools_start(struct prt_app *app)
     };
     const char *portals[PRT_MAX_PORTALS];
     const char *more_names[PRT_MAX_TARGETS];
+    const char *more_addr[PRT_MAX_TARGETS][PRT_MAX_PORTALS];
+    const char *const *more_portals[PRT_MAX_TARGETS];
+    unsigned more_n[PRT_MAX_TARGETS];
     int rc;
 
     for (unsigned t = 0; t < app->cfg.n_more; t++) {
@@ -1228,6 +1317,14 @@ int prt_app_tools_start(struct prt_app *app)
     env.more_tgt = app->tgt_more;
     env.more_names = more_names;
     env.n_more = app->cfg.n_more;
+    for (unsigned t = 0; t < app->cfg.n_more; t++) {
+        more_n[t] = app->cfg.more[t].n_listen;
+        for (unsigned j = 0; j < more_n[t] && j < PRT_MAX_PORTALS; j++)
+            more_addr[t][j] = app->bound[app->more_listener[t][j]];
+        more_portals[t] = more_addr[t];
+    }
+    env.more_portals = more_portals;
+    env.more_n_portals = more_n;
 
     /* PR profiles: --pr-profile wins over the config file's per-LU and per-target choice (docs/config.md). */
     for (unsigned i = 0; i < app->cfg.n_luns; i++) {

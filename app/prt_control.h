@@ -47,6 +47,10 @@ struct prt_control_env {
     struct tgt_server *const *more_tgt;
     const char *const *more_names;
     unsigned n_more;
+    /* more_portals[i][j]: the address of portal j (TPGT j + 1) of more_tgt[i], more_n_portals[i] of them;
+     * NULL: the further targets' portals are not known (alua.show lists none, status shows none). */
+    const char *const *const *more_portals;
+    const unsigned *more_n_portals;
 };
 
 struct prt_control;

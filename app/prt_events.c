@@ -15,11 +15,22 @@
 struct prt__ev_rec {
     struct tgt_event e;
     int64_t wall_ms;
+    uint8_t src; /* index into prt_events.src: the target the event came from */
+};
+
+/* One target whose events reach the log: the context its tgt_server's sink is called with. The nexus ids of an
+ * event belong to the itn table of the server that raised it, so each event remembers its source. */
+struct prt__ev_src {
+    struct prt_events *ev;
+    struct tgt_server *tgt;
+    const char *name;
 };
 
 struct prt_events {
     struct prt_events_cfg cfg;
     FILE *file;
+    struct prt__ev_src src[PRT_EVENTS_TARGETS]; /* src[0] is cfg.tgt / cfg.target_name */
+    unsigned n_src;
     struct prt__ev_rec ring[PRT_EVENTS_KEEP]; /* the last events, oldest at ring[first], ring[(first + i) % KEEP] */
     size_t first, n;
     uint64_t total;
@@ -119,6 +130,8 @@ const char *prt_ua_name(uint8_t asc, uint8_t ascq)
 
 /* ---- formatting --------------------------------------------------------------------------------------------- */
 
+static json_t *prt__event_json(const struct tgt_event *e, struct tgt_server *tgt, int64_t wall_ms);
+
 json_t *prt_nexus_json(struct tgt_server *tgt, uint32_t itn)
 {
     const struct pr_itn *id = tgt ? pr_itn_get(tgt_server_itn_tab(tgt), itn) : NULL;
@@ -149,7 +162,16 @@ static void prt__iso_time(char *out, size_t len, int64_t ms)
     snprintf(out + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
-json_t *prt_event_json(const struct tgt_event *e, struct tgt_server *tgt, int64_t wall_ms)
+json_t *prt_event_json(const struct tgt_event *e, struct tgt_server *tgt, const char *target, int64_t wall_ms)
+{
+    json_t *o = prt__event_json(e, tgt, wall_ms);
+
+    if (o && target)
+        json_object_set_new(o, "target", json_string(target));
+    return o;
+}
+
+static json_t *prt__event_json(const struct tgt_event *e, struct tgt_server *tgt, int64_t wall_ms)
 {
     char when[40], key[19], sa_key[19], code[16];
     json_t *o;
@@ -189,6 +211,8 @@ int prt_events_open(struct prt_events **out, const struct prt_events_cfg *cfg, c
         return -ENOMEM;
     }
     ev->cfg = *cfg;
+    ev->src[0] = (struct prt__ev_src){ .ev = ev, .tgt = cfg->tgt, .name = cfg->target_name };
+    ev->n_src = 1;
     if (cfg->path) {
         /* Append: an operator who restarts the daemon keeps the history of earlier runs. */
         ev->file = fopen(cfg->path, "ae");
@@ -229,9 +253,30 @@ static int64_t prt__now_wall_ms(const struct prt_events *ev)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void *prt_events_add_target(struct prt_events *ev, struct tgt_server *tgt, const char *name)
+{
+    if (ev->n_src == PRT_EVENTS_TARGETS)
+        return NULL;
+    ev->src[ev->n_src] = (struct prt__ev_src){ .ev = ev, .tgt = tgt, .name = name };
+    return &ev->src[ev->n_src++];
+}
+
+static void prt__sink(struct prt__ev_src *s, const struct tgt_event *e);
+
 void prt_events_sink(void *ctx, const struct tgt_event *e)
 {
     struct prt_events *ev = ctx;
+    prt__sink(&ev->src[0], e);
+}
+
+void prt_events_target_sink(void *ctx, const struct tgt_event *e)
+{
+    prt__sink(ctx, e);
+}
+
+static void prt__sink(struct prt__ev_src *s, const struct tgt_event *e)
+{
+    struct prt_events *ev = s->ev;
     struct prt__ev_rec *r;
 
     if (ev->n == PRT_EVENTS_KEEP) {
@@ -241,6 +286,7 @@ void prt_events_sink(void *ctx, const struct tgt_event *e)
     r = &ev->ring[(ev->first + ev->n) % PRT_EVENTS_KEEP];
     r->e = *e;
     r->wall_ms = prt__now_wall_ms(ev);
+    r->src = (uint8_t)(s - ev->src);
     ev->n++;
     ev->total++;
 
@@ -250,7 +296,7 @@ void prt_events_sink(void *ctx, const struct tgt_event *e)
             ev->cfg.publish(ev->cfg.publish_ctx, NULL, 0);
         return;
     }
-    json_t *o = prt_event_json(&r->e, ev->cfg.tgt, r->wall_ms);
+    json_t *o = prt_event_json(&r->e, s->tgt, s->name, r->wall_ms);
     char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!line) {
@@ -278,7 +324,8 @@ json_t *prt_events_recent(const struct prt_events *ev, size_t max)
         return NULL;
     for (size_t i = skip; i < ev->n; i++) {
         const struct prt__ev_rec *r = &ev->ring[(ev->first + i) % PRT_EVENTS_KEEP];
-        json_t *o = prt_event_json(&r->e, ev->cfg.tgt, r->wall_ms);
+        const struct prt__ev_src *s = &ev->src[r->src];
+        json_t *o = prt_event_json(&r->e, s->tgt, s->name, r->wall_ms);
         if (o)
             json_array_append_new(a, o);
     }

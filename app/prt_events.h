@@ -20,12 +20,14 @@
 #include "target/tgt.h"
 
 #define PRT_EVENTS_KEEP 1024
+#define PRT_EVENTS_TARGETS 17 /* targets whose events one log takes: the first and PRT_MAX_TARGETS more */
 
 struct prt_events;
 
 struct prt_events_cfg {
     const char *path;             /* append JSON lines here; NULL = no file */
     struct tgt_server *tgt;       /* to name I_T nexuses */
+    const char *target_name;      /* tgt's iSCSI name, the "target" of its events; NULL = events carry none */
     /* Each line (without its newline) as it is logged, for the followers; NULL = none. line is NULL (len 0)
      * when an event happened but wants_lines said nobody reads the text, so that a publisher can still say
      * "something changed" without the cost of formatting. */
@@ -45,15 +47,19 @@ void prt_events_close(struct prt_events *ev);
 /* Late binding of the publisher (the control socket starts after the event log). Keeps wants_lines. */
 void prt_events_set_publish(struct prt_events *ev, void (*publish)(void *ctx, const char *line, size_t len),
                             void *ctx);
-/* The tgt_server event sink: ctx is the struct prt_events. */
+/* The tgt_server event sink of cfg.tgt: ctx is the struct prt_events. */
 void prt_events_sink(void *ctx, const struct tgt_event *e);
+/* Another target whose events go to the same log, each tagged with name (which must outlive ev). Returns the
+ * context to register with prt_events_target_sink() on tgt, or NULL when PRT_EVENTS_TARGETS are taken. */
+void *prt_events_add_target(struct prt_events *ev, struct tgt_server *tgt, const char *name);
+void prt_events_target_sink(void *ctx, const struct tgt_event *e);
 /* The most recent events, oldest first, at most max of them (0 = all kept), as a new JSON array. */
 json_t *prt_events_recent(const struct prt_events *ev, size_t max);
 /* Events logged since open (including those no longer kept in memory). */
 uint64_t prt_events_count(const struct prt_events *ev);
 
-/* One event as a JSON object (new reference), as logged. */
-json_t *prt_event_json(const struct tgt_event *e, struct tgt_server *tgt, int64_t wall_ms);
+/* One event of target tgt (named target; NULL = no "target" member) as a JSON object (new reference), as logged. */
+json_t *prt_event_json(const struct tgt_event *e, struct tgt_server *tgt, const char *target, int64_t wall_ms);
 /* An I_T nexus as {"initiator", "isid", "target_port", "i_t_nexus"} (new reference); null for an unknown id. */
 json_t *prt_nexus_json(struct tgt_server *tgt, uint32_t itn);
 

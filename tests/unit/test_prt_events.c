@@ -125,7 +125,7 @@ static void test_pr_out_event_names_time_lu_nexus_action_key_type_result_generat
 {
     struct fx *f = *state;
     struct tgt_event e = pr_out_event(f);
-    json_t *o = prt_event_json(&e, f->srv, pinned_clock(NULL));
+    json_t *o = prt_event_json(&e, f->srv, NULL, pinned_clock(NULL));
 
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "time")), "2026-11-22T13:30:00.123Z");
@@ -151,7 +151,7 @@ static void test_pr_out_event_names_time_lu_nexus_action_key_type_result_generat
     e.status = TGT_STATUS_CHECK_CONDITION;
     e.sense_key = 0x5;
     e.asc = 0x24;
-    o = prt_event_json(&e, f->srv, 0);
+    o = prt_event_json(&e, f->srv, NULL, 0);
     assert_string_equal(json_string_value(json_object_get(o, "result")), "invalid_field_cdb");
     assert_string_equal(json_string_value(json_object_get(o, "sense")), "5/24/00");
     json_decref(o);
@@ -161,7 +161,7 @@ static void test_ua_events_name_the_condition_and_whether_raised_or_reported(voi
 {
     struct fx *f = *state;
     struct tgt_event e = { .kind = TGT_EVENT_UA_RAISED, .lun = 0, .itn = f->itn, .asc = 0x2a, .ascq = 0x03 };
-    json_t *o = prt_event_json(&e, f->srv, 0);
+    json_t *o = prt_event_json(&e, f->srv, NULL, 0);
 
     assert_string_equal(json_string_value(json_object_get(o, "event")), "ua_raised");
     assert_string_equal(json_string_value(json_object_get(o, "ua")), "2a/03");
@@ -170,13 +170,13 @@ static void test_ua_events_name_the_condition_and_whether_raised_or_reported(voi
     e.kind = TGT_EVENT_UA_REPORTED;
     e.asc = 0x29;
     e.ascq = 0x07;
-    o = prt_event_json(&e, f->srv, 0);
+    o = prt_event_json(&e, f->srv, NULL, 0);
     assert_string_equal(json_string_value(json_object_get(o, "event")), "ua_reported");
     assert_string_equal(json_string_value(json_object_get(o, "ua_name")), "I_T NEXUS LOSS OCCURRED");
     json_decref(o);
     /* An id the target never gave out is reported as null rather than guessed. */
     e.itn = 4242;
-    o = prt_event_json(&e, f->srv, 0);
+    o = prt_event_json(&e, f->srv, NULL, 0);
     assert_true(json_is_null(json_object_get(o, "nexus")));
     json_decref(o);
 }
