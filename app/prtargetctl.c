@@ -16,6 +16,8 @@
 
 #include "app/prtargetctl.h"
 
+#define PRT_CTL_WATCH_TARGETS 17 /* the first target and PRT_MAX_TARGETS more */
+
 #define PRT_CTL_VERSION "0.1.0"
 
 static const char prt_ctl_usage[] =
@@ -210,25 +212,48 @@ static void prt_ctl_print_status(json_t *s)
            prt_ctl_int(s, "events_logged"), json_is_string(json_object_get(s, "event_log")) ? "  event log: " : "",
            prt_ctl_str(s, "event_log"));
     prt_ctl_print_faults(json_object_get(s, "faults"));
+    /* A daemon with several targets lists them all when no --target was given (docs/control.md). */
+    json_array_foreach(json_object_get(s, "targets"), i, p) {
+        size_t j;
+        json_t *q;
+        printf("target %s: %lld LU(s), %lld session(s), portals", prt_ctl_str(p, "name"), prt_ctl_int(p, "luns"),
+               prt_ctl_int(p, "sessions"));
+        json_array_foreach(json_object_get(p, "portals"), j, q)
+            printf(" %s (tpgt %lld)", prt_ctl_str(q, "address"), prt_ctl_int(q, "tpgt"));
+        printf("\n");
+    }
 }
 
-static void prt_ctl_print_sessions(json_t *a)
+/* The sessions of one target (and the Discovery sessions, which name none) when only is given, else all. */
+static void prt_ctl_print_sessions_of(json_t *a, const char *only)
 {
-    size_t i;
+    size_t i, n = 0;
     json_t *s;
 
-    if (json_array_size(a) == 0) {
+    json_array_foreach(a, i, s) {
+        const char *t = prt_ctl_str(s, "target");
+        n += !only || !*t || strcmp(t, only) == 0;
+    }
+    if (n == 0) {
         printf("no sessions\n");
         return;
     }
     printf("%-40s %-14s %-21s %4s %-21s %-6s %-6s %5s\n", "INITIATOR", "ISID", "PORTAL", "TPGT", "PEER", "HDRDG",
            "DATADG", "CMDS");
     json_array_foreach(a, i, s) {
+        const char *t = prt_ctl_str(s, "target");
+        if (only && *t && strcmp(t, only) != 0)
+            continue;
         printf("%-40s %-14s %-21s %4lld %-21s %-6s %-6s %5lld%s\n", prt_ctl_str(s, "initiator"), prt_ctl_str(s, "isid"),
                prt_ctl_str(s, "portal"), prt_ctl_int(s, "tpgt"), prt_ctl_str(s, "peer"),
                prt_ctl_str(s, "header_digest"), prt_ctl_str(s, "data_digest"), prt_ctl_int(s, "cmds_in_flight"),
                prt_ctl_bool(s, "discovery") ? " (discovery)" : "");
     }
+}
+
+static void prt_ctl_print_sessions(json_t *a)
+{
+    prt_ctl_print_sessions_of(a, NULL);
 }
 
 static void prt_ctl_print_luns(json_t *a)
@@ -581,22 +606,101 @@ static int prt_ctl_cmd_events(struct prt_ctl *ctl, int argc, char **argv)
     return 0;
 }
 
-/* One frame of `watch`: targets, sessions and who holds what, from three requests. */
+/* One request about target (NULL: the daemon's default, or every target for status), without --target. */
+static int prt_ctl_call_for(struct prt_ctl *ctl, const char *method, const char *target, json_t **result, bool *changed,
+                            char *err, size_t errlen)
+{
+    json_t *params = target ? json_pack("{s:s}", "target", target) : NULL;
+    int rc = prt_ctl_call_raw(&ctl->conn, method, params, result, changed, err, errlen);
+    json_decref(params);
+    return rc;
+}
+
+/* The targets a command without --target shows: every entry of status.targets, or the one target of a daemon
+ * that serves one (status has no "targets" then). */
+static size_t prt_ctl_target_count(json_t *st)
+{
+    size_t n = json_array_size(json_object_get(st, "targets"));
+    return n ? n : 1;
+}
+
+static const char *prt_ctl_target_name(json_t *st, size_t i)
+{
+    json_t *t = json_array_get(json_object_get(st, "targets"), i);
+    return t ? prt_ctl_str(t, "name") : prt_ctl_str(st, "target");
+}
+
+/* luns: with --target or one target, that target's table; else one table per target, under its name. */
+static int prt_ctl_cmd_luns(struct prt_ctl *ctl)
+{
+    json_t *st, *all;
+    int rc;
+
+    if (ctl->target)
+        return prt_ctl_simple(ctl, "luns", NULL, prt_ctl_print_luns);
+    if ((rc = prt_ctl_call(ctl, "status", NULL, &st)) != 0)
+        return rc;
+    if (!json_object_get(st, "targets")) {
+        json_decref(st);
+        return prt_ctl_simple(ctl, "luns", NULL, prt_ctl_print_luns);
+    }
+    all = json_array();
+    for (size_t i = 0; rc == 0 && i < prt_ctl_target_count(st); i++) {
+        char err[512];
+        json_t *res = NULL;
+        const char *name = prt_ctl_target_name(st, i);
+        rc = prt_ctl_call_for(ctl, "luns", name, &res, NULL, err, sizeof err);
+        if (rc) {
+            rc = prt_ctl_fail(rc == -EREMOTEIO ? PRT_CTL_EXIT_FAILED : PRT_CTL_EXIT_CONNECT, "luns: %s", err);
+            break;
+        }
+        if (ctl->json) {
+            json_array_extend(all, res);
+        } else {
+            printf("%starget %s\n", i ? "\n" : "", name);
+            prt_ctl_print_luns(res);
+        }
+        json_decref(res);
+    }
+    if (rc == 0 && ctl->json)
+        prt_ctl_print_json(all);
+    json_decref(all);
+    json_decref(st);
+    return rc;
+}
+
+/* One frame of `watch`: the daemon's status, then per target (the --target one, or every target) its
+ * sessions and who holds what. */
 static int prt_ctl_watch_frame(struct prt_ctl *ctl, bool *changed)
 {
     char err[512];
-    json_t *st = NULL, *ss = NULL, *pr = NULL;
+    json_t *st = NULL, *ss = NULL;
     int rc;
     time_t now = time(NULL);
     struct tm tm;
     char when[32];
 
-    if ((rc = prt_ctl_call_raw(&ctl->conn, "status", NULL, &st, changed, err, sizeof err)) != 0 ||
-        (rc = prt_ctl_call_raw(&ctl->conn, "sessions", NULL, &ss, changed, err, sizeof err)) != 0 ||
-        (rc = prt_ctl_call_raw(&ctl->conn, "pr.show", NULL, &pr, changed, err, sizeof err)) != 0) {
+    if ((rc = prt_ctl_call_for(ctl, "status", ctl->target, &st, changed, err, sizeof err)) != 0 ||
+        (rc = prt_ctl_call_raw(&ctl->conn, "sessions", NULL, &ss, changed, err, sizeof err)) != 0) {
         json_decref(st);
-        json_decref(ss);
         return prt_ctl_fail(rc == -EREMOTEIO ? PRT_CTL_EXIT_FAILED : PRT_CTL_EXIT_CONNECT, "watch: %s", err);
+    }
+    size_t n = ctl->target ? 1 : prt_ctl_target_count(st);
+    bool several = n > 1;
+    json_t *prs[PRT_CTL_WATCH_TARGETS] = { NULL };
+    if (n > PRT_CTL_WATCH_TARGETS)
+        n = PRT_CTL_WATCH_TARGETS;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = ctl->target ? ctl->target : prt_ctl_target_name(st, i);
+        rc = prt_ctl_call_for(ctl, "pr.show", several || ctl->target ? name : NULL, &prs[i], changed, err,
+                              sizeof err);
+        if (rc) {
+            for (size_t k = 0; k < i; k++)
+                json_decref(prs[k]);
+            json_decref(st);
+            json_decref(ss);
+            return prt_ctl_fail(rc == -EREMOTEIO ? PRT_CTL_EXIT_FAILED : PRT_CTL_EXIT_CONNECT, "watch: %s", err);
+        }
     }
     localtime_r(&now, &tm);
     strftime(when, sizeof when, "%H:%M:%S", &tm);
@@ -605,15 +709,20 @@ static int prt_ctl_watch_frame(struct prt_ctl *ctl, bool *changed)
         fputs("\033[H\033[2J", stdout);
     printf("prtargetctl watch  %s  (Ctrl-C to stop)\n\n", when);
     prt_ctl_print_status(st);
-    printf("\n");
-    prt_ctl_print_sessions(ss);
-    printf("\n");
-    prt_ctl_print_pr(pr);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = ctl->target ? ctl->target : prt_ctl_target_name(st, i);
+        if (several)
+            printf("\n== target %s ==\n", name);
+        printf("\n");
+        prt_ctl_print_sessions_of(ss, several || ctl->target ? name : NULL);
+        printf("\n");
+        prt_ctl_print_pr(prs[i]);
+        json_decref(prs[i]);
+    }
     printf("\n");
     fflush(stdout);
     json_decref(st);
     json_decref(ss);
-    json_decref(pr);
     return 0;
 }
 
@@ -761,7 +870,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "sessions") == 0)
         rc = prt_ctl_simple(&ctl, "sessions", NULL, prt_ctl_print_sessions);
     else if (strcmp(cmd, "luns") == 0)
-        rc = prt_ctl_simple(&ctl, "luns", NULL, prt_ctl_print_luns);
+        rc = prt_ctl_cmd_luns(&ctl);
     else if (strcmp(cmd, "pr") == 0)
         rc = prt_ctl_cmd_pr(&ctl, sub_argc, sub_argv);
     else if (strcmp(cmd, "fault") == 0)
