@@ -880,7 +880,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "watch") == 0)
         rc = prt_ctl_cmd_watch(&ctl, sub_argc, sub_argv);
     else if (strcmp(cmd, "alua") == 0)
-        rc = prt_ctl_alua(&ctl.conn, ctl.socket, ctl.json, sub_argc, sub_argv);
+        rc = prt_ctl_alua(&ctl.conn, ctl.socket, ctl.target, ctl.json, sub_argc, sub_argv);
     else
         rc = prt_ctl_cmd_call(&ctl, sub_argc, sub_argv);
     prt_ctl_close(&ctl.conn);

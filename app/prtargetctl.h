@@ -41,6 +41,7 @@ int prt_ctl_call_raw(struct prt_ctl_conn *c, const char *method, json_t *params,
 
 /* `prtargetctl alua show|set TPG STATE` (prtargetctl_alua.c). conn is connected to socket on first use; json
  * selects the daemon's JSON over the table. Returns an exit code; every failure is one line on stderr. */
-int prt_ctl_alua(struct prt_ctl_conn *conn, const char *socket, bool json, int argc, char **argv);
+int prt_ctl_alua(struct prt_ctl_conn *conn, const char *socket, const char *target, bool json, int argc,
+                 char **argv);
 
 #endif

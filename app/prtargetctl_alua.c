@@ -22,8 +22,10 @@ static int prt_ctl_alua_fail(int code, const char *what)
     return code;
 }
 
-static int prt_ctl_alua_call(struct prt_ctl_conn *conn, const char *socket, const char *method, json_t *params,
-                             json_t **result)
+/* target (--target, or NULL for the daemon's first target) goes with every request: each target has its own
+ * target port groups (docs/control.md). */
+static int prt_ctl_alua_call(struct prt_ctl_conn *conn, const char *socket, const char *target, const char *method,
+                             json_t *params, json_t **result)
 {
     char err[512], line[700];
     int rc;
@@ -33,7 +35,13 @@ static int prt_ctl_alua_call(struct prt_ctl_conn *conn, const char *socket, cons
                  socket);
         return prt_ctl_alua_fail(PRT_CTL_EXIT_CONNECT, line);
     }
-    rc = prt_ctl_call_raw(conn, method, params, result, NULL, err, sizeof err);
+    json_t *p = params ? json_deep_copy(params) : json_object();
+    if (!p || (target && json_object_set_new(p, "target", json_string(target)) != 0)) {
+        json_decref(p);
+        return prt_ctl_alua_fail(PRT_CTL_EXIT_FAILED, "out of memory");
+    }
+    rc = prt_ctl_call_raw(conn, method, p, result, NULL, err, sizeof err);
+    json_decref(p);
     if (rc == -EREMOTEIO) {
         snprintf(line, sizeof line, "alua: %s", err);
         return prt_ctl_alua_fail(PRT_CTL_EXIT_FAILED, line);
@@ -85,7 +93,7 @@ static int prt_ctl_alua_tpg(const char *s, unsigned long *out)
     return 0;
 }
 
-int prt_ctl_alua(struct prt_ctl_conn *conn, const char *socket, bool json, int argc, char **argv)
+int prt_ctl_alua(struct prt_ctl_conn *conn, const char *socket, const char *target, bool json, int argc, char **argv)
 {
     const char *sub = argc > 0 ? argv[0] : "";
     json_t *res = NULL;
@@ -95,7 +103,7 @@ int prt_ctl_alua(struct prt_ctl_conn *conn, const char *socket, bool json, int a
     if (strcmp(sub, "show") == 0) {
         if (argc != 1)
             return prt_ctl_alua_fail(PRT_CTL_EXIT_USAGE, "alua show takes no arguments");
-        if ((rc = prt_ctl_alua_call(conn, socket, "alua.show", NULL, &res)) != 0)
+        if ((rc = prt_ctl_alua_call(conn, socket, target, "alua.show", NULL, &res)) != 0)
             return rc;
         if (json)
             prt_ctl_alua_print_json(res);
@@ -124,7 +132,7 @@ int prt_ctl_alua(struct prt_ctl_conn *conn, const char *socket, bool json, int a
             return prt_ctl_alua_fail(PRT_CTL_EXIT_USAGE, line);
         }
         json_t *params = json_pack("{s:I, s:s}", "tpg", (json_int_t)tpg, "state", argv[2]);
-        rc = prt_ctl_alua_call(conn, socket, "alua.set", params, &res);
+        rc = prt_ctl_alua_call(conn, socket, target, "alua.set", params, &res);
         json_decref(params);
         if (rc)
             return rc;
