@@ -19,12 +19,22 @@
  * A backend error leaves the LU in sanitize failure mode: block access answers MEDIUM ERROR, SANITIZE COMMAND
  * FAILED until a later SANITIZE succeeds or, when the failed one had AUSE=1, EXIT FAILURE MODE (SBC-3 4.11.3).
  *
+ * An emulated duration (tgt_lu_set_sanitize_ms(), "--lun mem:64M,sanitize=10s") keeps the operation in progress
+ * at least that long from its start, so initiators can be tested against a sanitize that takes time. It is a
+ * completion time compared with the server's now_ms wherever the state is read, so nothing blocks the loop; an
+ * IMMED=0 command is completed by a wait on the executor that sleeps in short slices and looks at the command
+ * between them, so an abort, a reset or a dropped connection ends the command within one slice while the
+ * operation itself stays in progress (SBC-3 4.11.2). Only one executor thread is taken per waiting command,
+ * and only between slices it is given back, so file I/O keeps the rest of the pool. Without a server clock
+ * (now_ms NULL) no time is added.
+ *
  * Ownership: struct tgt_sanitize belongs to its LU (allocated by tgt__sanitize_init() from tgt__disk_lu_init(),
  * freed by tgt__sanitize_free()). The write buffer of an OVERWRITE lives from the command until the operation
  * ends. A LU must not be freed while its operation runs.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +46,7 @@
 #define SA_EXIT_FAILURE_MODE 0x1f
 
 #define CHUNK_BYTES (1u << 20) /* OVERWRITE writes this much per backend call */
+#define WAIT_SLICE_MS 100u     /* longest sleep of an IMMED=0 wait before it looks at its command again */
 
 struct tgt_sanitize {
     struct tgt_lu *lu;
@@ -49,6 +60,11 @@ struct tgt_sanitize {
     size_t chunk_len;
     bool zero;                  /* OVERWRITE: the final pattern is all zeros */
     struct tgt_cmd *waiter;     /* the IMMED=0 command to complete when the operation ends */
+    uint64_t duration_ms;       /* emulated duration; 0 = as long as the erase itself takes */
+    uint64_t start_ms;          /* server now_ms when the operation started */
+    uint64_t end_ms;            /* in progress until now_ms reaches this; 0 = no emulated duration pending */
+    struct tgt_work wait;       /* the IMMED=0 command's wait for end_ms, one slice at a time */
+    uint32_t slice_ms;          /* the length of the slice being slept, set on the loop thread */
 };
 
 int tgt__sanitize_init(struct tgt_lu *lu, char *err, size_t errlen);
@@ -74,6 +90,58 @@ void tgt__sanitize_free(struct tgt_lu *lu)
     lu->sanitize = NULL;
 }
 
+int tgt_lu_set_sanitize_ms(struct tgt_lu *lu, uint64_t ms)
+{
+    if (!lu || !lu->sanitize)
+        return -EINVAL;
+    lu->sanitize->duration_ms = ms;
+    return 0;
+}
+
+static uint64_t now_of(const struct tgt_server *srv)
+{
+    return srv && srv->now_ms ? srv->now_ms(srv->now_ctx) : 0;
+}
+
+/* SBC-3 4.11.2: the operation is in progress while the erase runs and, when a duration is emulated, until its
+ * completion time. */
+static bool running(const struct tgt_sanitize *s)
+{
+    return s->in_progress || (s->end_ms && now_of(s->lu->srv) < s->end_ms);
+}
+
+/* SPC-4 4.5.2.4.4: the PROGRESS INDICATION is the completed fraction of the operation in 65536ths. Without an
+ * emulated duration the erase gives no measure of its own, so it reports none done until it ends. */
+static uint16_t progress_of(const struct tgt_sanitize *s)
+{
+    uint64_t now = now_of(s->lu->srv), done;
+
+    if (!s->end_ms || !s->duration_ms || now < s->start_ms)
+        return 0;
+    done = (now - s->start_ms) * 65536u / s->duration_ms;
+    return done > 0xffff ? 0xffff : (uint16_t)done;
+}
+
+/* REQUEST SENSE while the operation is in progress (SBC-3 4.11.2): NOT READY, SANITIZE IN PROGRESS as parameter
+ * data, with the progress indication in the sense key specific field. A pending unit attention of the nexus is
+ * reported first by the ordinary handler (SPC-4 6.39, SAM-5 5.14). */
+static bool request_sense_in_progress(struct tgt_cmd *cmd, const struct tgt_sanitize *s)
+{
+    struct tgt_sense_desc sd = { .key = TGT_SK_NOT_READY, .asc = 0x04, .ascq = 0x1b, .sksv = true };
+    uint32_t itn = tgt_cmd_itn(cmd);
+    uint16_t p = progress_of(s);
+    size_t len;
+
+    if (itn != PR_ITN_NONE && tgt__ua_pending(cmd->lu, itn))
+        return false;
+    sd.sks[0] = 0x80;
+    sd.sks[1] = (uint8_t)(p >> 8);
+    sd.sks[2] = (uint8_t)p;
+    len = tgt__sense_build(cmd->buf, cmd->buf_cap, cmd->cdb[1] & 0x01, &sd);
+    tgt_cmd_data_in(cmd, cmd->buf, len, cmd->cdb[4]);
+    return true;
+}
+
 uint8_t tgt__sanitize_vpd_b1_byte7(const struct tgt_lu *lu)
 {
     /* SBC-3 6.5.2: WABEREQ and WACEREQ 01b: a read of a block that was not written since a BLOCK / CRYPTO ERASE
@@ -89,7 +157,7 @@ bool tgt__row_supported(const struct tgt_lu *lu, const struct tgt_cmd_row *row)
 
 bool tgt__sanitize_busy(const struct tgt_lu *lu)
 {
-    return lu->sanitize && (lu->sanitize->in_progress || lu->sanitize->failed);
+    return lu->sanitize && (running(lu->sanitize) || lu->sanitize->failed);
 }
 
 /* Commands that read or write blocks: refused in sanitize failure mode (SBC-3 4.11.3). */
@@ -109,9 +177,13 @@ bool tgt__sanitize_gate(struct tgt_cmd *cmd, const struct tgt_cmd_row *row)
 {
     struct tgt_sanitize *s = cmd->lu ? cmd->lu->sanitize : NULL;
 
-    if (!s || (row->flags & TGT_F_SKIP_UA))
+    if (!s)
         return false;
-    if (s->in_progress) {
+    if (row->opcode == 0x03 && running(s))
+        return request_sense_in_progress(cmd, s);
+    if (row->flags & TGT_F_SKIP_UA)
+        return false;
+    if (running(s)) {
         /* SBC-3 4.11.2: LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS for everything but INQUIRY, REPORT LUNS
          * and REQUEST SENSE (the rows that also skip unit attentions). */
         tgt_set_not_ready(cmd, 0x04, 0x1b);
@@ -179,24 +251,63 @@ static void sanitize_work(struct tgt_work *w)
     pthread_rwlock_unlock(&lu->io_lock);
 }
 
-static void sanitize_done(struct tgt_work *w)
+static void wait_work(struct tgt_work *w)
 {
-    struct tgt_sanitize *s = (struct tgt_sanitize *)(void *)((char *)w - offsetof(struct tgt_sanitize, work));
-    struct tgt_cmd *cmd = s->waiter;
+    struct tgt_sanitize *s = (struct tgt_sanitize *)(void *)((char *)w - offsetof(struct tgt_sanitize, wait));
+    struct timespec ts = { .tv_sec = s->slice_ms / 1000u, .tv_nsec = (long)(s->slice_ms % 1000u) * 1000000L };
 
-    s->in_progress = false;
-    s->waiter = NULL;
-    free(s->chunk);
-    s->chunk = NULL;
-    /* SBC-3 4.11.3: a failed operation puts the LU in sanitize failure mode; a successful one ends it. */
-    s->failed = s->err < 0;
-    if (!cmd || tgt__work_finished(cmd))
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        continue;
+}
+
+/* Ends the IMMED=0 command, now or after the emulated duration. */
+static void finish_waiter(struct tgt_sanitize *s)
+{
+    struct tgt_cmd *cmd = s->waiter;
+    uint64_t now;
+
+    if (!cmd)
         return;
+    /* An aborted command ends at once; the operation does not (SBC-3 4.11.2). */
+    if (!cmd->aborted && s->err == 0 && s->end_ms && (now = now_of(s->lu->srv)) < s->end_ms) {
+        uint64_t left = s->end_ms - now;
+
+        s->slice_ms = left < WAIT_SLICE_MS ? (uint32_t)left : WAIT_SLICE_MS;
+        if (s->lu->srv->exec.queue && s->lu->srv->exec.queue(s->lu->srv->exec.ctx, &s->wait) == 0)
+            return;
+    }
+    s->waiter = NULL;
+    if (tgt__work_finished(cmd))
+        return;
+    /* SBC-3 5.30.1: an IMMED=0 SANITIZE returns its status when the operation ends; the in-progress state ends
+     * with it even if the server clock has not quite caught up with the slices slept. */
+    if (s->err == 0)
+        s->end_ms = 0;
     if (s->err < 0)
         tgt_set_sense(cmd, TGT_SK_MEDIUM_ERROR, 0x31, 0x03);
     else
         tgt_set_good(cmd);
     tgt_cmd_complete(cmd);
+}
+
+static void wait_done(struct tgt_work *w)
+{
+    finish_waiter((struct tgt_sanitize *)(void *)((char *)w - offsetof(struct tgt_sanitize, wait)));
+}
+
+static void sanitize_done(struct tgt_work *w)
+{
+    struct tgt_sanitize *s = (struct tgt_sanitize *)(void *)((char *)w - offsetof(struct tgt_sanitize, work));
+
+    s->in_progress = false;
+    free(s->chunk);
+    s->chunk = NULL;
+    /* SBC-3 4.11.3: a failed operation puts the LU in sanitize failure mode, and ends at once; a successful one
+     * ends failure mode. */
+    s->failed = s->err < 0;
+    if (s->failed)
+        s->end_ms = 0;
+    finish_waiter(s);
 }
 
 /* ---- the command --------------------------------------------------------------------------------------- */
@@ -307,6 +418,11 @@ enum tgt_exec_result tgt_sanitize(struct tgt_cmd *cmd)
     s->in_progress = true;
     s->work.work = sanitize_work;
     s->work.done = sanitize_done;
+    s->wait.work = wait_work;
+    s->wait.done = wait_done;
+    /* The emulated duration counts from the start of the operation; it needs the server's clock. */
+    s->start_ms = now_of(srv);
+    s->end_ms = s->duration_ms && srv->now_ms ? s->start_ms + s->duration_ms : 0;
     if (!immed) {
         /* The command waits for the operation; marking it as in a worker makes an abort leave it for
          * sanitize_done to complete (dispatch.c tgt__task_abort). */

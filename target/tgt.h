@@ -67,6 +67,10 @@ struct tgt_server *tgt_server_new(const struct tgt_server_cfg *cfg, char *err, s
 int tgt_server_add_lu(struct tgt_server *srv, const struct tgt_lu_cfg *cfg, char *err, size_t errlen);
 unsigned tgt_server_lu_count(const struct tgt_server *srv);
 struct tgt_lu *tgt_server_lu(struct tgt_server *srv, uint64_t lun); /* NULL if no such LU */
+/* Emulated SANITIZE duration of a LU that opted in (cfg.sanitize): each operation stays in progress at least ms
+ * milliseconds from its start, measured with the server's now_ms (SBC-3 4.11.2). 0 = no added time. Returns 0,
+ * or -EINVAL when the LU does not accept SANITIZE. */
+int tgt_lu_set_sanitize_ms(struct tgt_lu *lu, uint64_t ms);
 struct pr_itn_tab *tgt_server_itn_tab(struct tgt_server *srv);
 /* Flush every LU (file backends fsync). Synchronous; for shutdown. Returns 0 or -errno. */
 int tgt_server_flush(struct tgt_server *srv);

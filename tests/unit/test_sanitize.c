@@ -434,6 +434,210 @@ static void test_erase_and_overwrite_on_a_file_lu(void **state)
     dh_unlink(path);
 }
 
+/* ---- emulated duration (tgt_lu_set_sanitize_ms) ---------------------------------------------------------- */
+
+/* The server clock the tests move by hand. */
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
+/* LU 0 gets an emulated duration of ms and the server the hand-moved clock, set to start. */
+static void use_duration(struct dh *h, uint64_t ms, uint64_t start)
+{
+    fake_now = start;
+    h->srv->now_ms = fake_clock;
+    h->srv->now_ctx = NULL;
+    assert_int_equal(tgt_lu_set_sanitize_ms(tgt_server_lu(h->srv, 0), ms), 0);
+}
+
+/* Submits an IMMED=0 BLOCK ERASE from nexus 0 in c, which the test keeps; it must not complete yet. */
+static void submit_waiting_erase(struct dh *h, struct tgt_cmd *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->nexus = h->nx[0];
+    c->cdb[0] = 0x48;
+    c->cdb[1] = 0x02;
+    c->cdb_len = 16;
+    c->buf = h->buf;
+    c->buf_cap = DH_BUF;
+    c->done = dh_on_done;
+    c->owner = h;
+    tgt_cmd_submit(h->srv, c);
+}
+
+static struct tgt_cmd *request_sense(struct dh *h, int n, bool desc)
+{
+    uint8_t cdb[6] = { 0x03, desc ? 0x01 : 0x00, 0, 0, 252, 0 };
+
+    return dh_run(h, n, 0, cdb, 6, 0);
+}
+
+static void test_set_sanitize_ms_on_a_lu_without_sanitize_is_einval(void **state)
+{
+    struct dh *h = *state;
+
+    assert_int_equal(tgt_lu_set_sanitize_ms(tgt_server_lu(h->srv, 1), 1000), -EINVAL);
+    assert_int_equal(tgt_lu_set_sanitize_ms(NULL, 1000), -EINVAL);
+    assert_int_equal(tgt_lu_set_sanitize_ms(tgt_server_lu(h->srv, 0), 1000), 0);
+}
+
+static void test_emulated_duration_keeps_an_immed_sanitize_in_progress_until_its_completion_time(void **state)
+{
+    struct dh *h = *state;
+    uint8_t inq[6] = { 0x12, 0, 0, 0, 96, 0 };
+
+    fill_ends(h);
+    use_duration(h, 10000, 5000);
+    /* SBC-3 5.30.1: IMMED=1 returns GOOD at once, although the erase itself is done by now (no executor). */
+    dh_assert_good(sanitize(h, 0, 0, 0x80 | 0x02, 0, 0));
+    /* SBC-3 4.11.2: until the completion time every nexus gets SANITIZE IN PROGRESS; INQUIRY still works. */
+    fake_now = 14999;
+    dh_assert_sense(dh_tur(h, 0, 0), TGT_SK_NOT_READY, 0x04, 0x1b);
+    dh_assert_sense(dh_read10(h, 1, 0, 0, 1), TGT_SK_NOT_READY, 0x04, 0x1b);
+    dh_assert_sense(sanitize(h, 1, 0, 0x80 | 0x02, 0, 0), TGT_SK_NOT_READY, 0x04, 0x1b);
+    dh_assert_good(dh_run(h, 1, 0, inq, 6, 0));
+    dh_assert_good(dh_tur(h, 0, 1));
+    fake_now = 15000;
+    dh_assert_good(dh_tur(h, 0, 0));
+    assert_ends(h, 0);
+}
+
+static void test_emulated_duration_survives_lun_reset_and_logout(void **state)
+{
+    struct dh *h = *state;
+
+    use_duration(h, 10000, 100);
+    dh_assert_good(sanitize(h, 0, 0, 0x80 | 0x02, 0, 0));
+    /* SBC-3 4.11.2: a reset or the end of the I_T nexus does not stop a sanitize operation. */
+    assert_int_equal(tgt_tmf(h->srv, h->nx[0], TGT_TMF_LUN_RESET, 0, NULL), TGT_TMF_COMPLETE);
+    tgt_nexus_logout(h->nx[0]);
+    fake_now = 5000;
+    dh_assert_sense(dh_tur(h, 1, 0), TGT_SK_UNIT_ATTENTION, 0x29, 0x03);
+    dh_assert_sense(dh_tur(h, 1, 0), TGT_SK_NOT_READY, 0x04, 0x1b);
+    fake_now = 10100;
+    dh_assert_good(dh_tur(h, 1, 0));
+}
+
+static void test_request_sense_reports_sanitize_in_progress_with_the_elapsed_fraction(void **state)
+{
+    struct dh *h = *state;
+    const uint8_t *d;
+    struct tgt_cmd *c;
+
+    use_duration(h, 10000, 1000);
+    dh_assert_good(sanitize(h, 0, 0, 0x80 | 0x03, 0, 0));
+    /* SPC-4 4.5.2.4.4: a quarter of the duration gone is a PROGRESS INDICATION of 4000h of 10000h. */
+    fake_now = 3500;
+    c = request_sense(h, 1, false);
+    dh_assert_good(c);
+    d = dh_din(c);
+    assert_int_equal(d[0] & 0x7f, 0x70);
+    assert_int_equal(d[2] & 0x0f, TGT_SK_NOT_READY);
+    assert_int_equal(d[12], 0x04);
+    assert_int_equal(d[13], 0x1b);
+    assert_int_equal(d[15], 0x80);
+    assert_int_equal(prt_get_be16(d + 16), 0x4000);
+    /* Descriptor format carries the same condition. */
+    fake_now = 8500;
+    c = request_sense(h, 0, true);
+    dh_assert_good(c);
+    d = dh_din(c);
+    assert_int_equal(d[0], 0x72);
+    assert_int_equal(d[1] & 0x0f, TGT_SK_NOT_READY);
+    assert_int_equal(d[2], 0x04);
+    assert_int_equal(d[3], 0x1b);
+    /* Once it ends there is nothing to report. */
+    fake_now = 11000;
+    c = request_sense(h, 0, false);
+    dh_assert_good(c);
+    assert_int_equal(dh_din(c)[2] & 0x0f, TGT_SK_NO_SENSE);
+    assert_int_equal(dh_din(c)[12], 0);
+}
+
+static void test_request_sense_reports_a_pending_unit_attention_before_the_sanitize(void **state)
+{
+    struct dh *h = *state;
+    struct tgt_cmd *c;
+
+    use_duration(h, 10000, 1000);
+    dh_assert_good(sanitize(h, 0, 0, 0x80 | 0x02, 0, 0));
+    assert_int_equal(tgt_tmf(h->srv, h->nx[0], TGT_TMF_LUN_RESET, 0, NULL), TGT_TMF_COMPLETE);
+    /* SAM-5 5.14: the unit attention is returned (and cleared) first, the sanitize condition after it. */
+    c = request_sense(h, 1, false);
+    dh_assert_good(c);
+    assert_int_equal(dh_din(c)[2] & 0x0f, TGT_SK_UNIT_ATTENTION);
+    assert_int_equal(dh_din(c)[12], 0x29);
+    c = request_sense(h, 1, false);
+    dh_assert_good(c);
+    assert_int_equal(dh_din(c)[2] & 0x0f, TGT_SK_NOT_READY);
+    assert_int_equal(dh_din(c)[13], 0x1b);
+}
+
+static void test_sanitize_without_immed_completes_only_after_the_emulated_duration(void **state)
+{
+    struct dh *h = *state;
+    struct tgt_cmd c;
+    int before = h->done_calls;
+
+    use_duration(h, 10000, 1000);
+    h->srv->exec.queue = park;
+    submit_waiting_erase(h, &c);
+    run_parked(); /* the erase itself */
+    /* SBC-3 5.30.1: IMMED=0 returns status when the operation ends, which is the end of the duration. */
+    assert_int_equal(h->done_calls, before);
+    assert_non_null(parked);
+    dh_assert_sense(dh_tur(h, 0, 0), TGT_SK_NOT_READY, 0x04, 0x1b);
+    before = h->done_calls;
+    fake_now = 10990;
+    run_parked(); /* a slice of the wait: the time is not up yet */
+    assert_int_equal(h->done_calls, before);
+    assert_non_null(parked);
+    fake_now = 11000;
+    run_parked();
+    assert_null(parked);
+    h->srv->exec.queue = NULL;
+    assert_int_equal(h->done_calls, before + 1);
+    dh_assert_good(&c);
+    dh_assert_good(dh_tur(h, 0, 0));
+}
+
+static void test_aborting_a_waiting_sanitize_ends_the_command_but_not_the_operation(void **state)
+{
+    struct dh *h = *state;
+    struct tgt_cmd c;
+    int before = h->done_calls;
+
+    use_duration(h, 10000, 1000);
+    h->srv->exec.queue = park;
+    submit_waiting_erase(h, &c);
+    run_parked();
+    assert_int_equal(tgt_tmf(h->srv, h->nx[0], TGT_TMF_ABORT_TASK, 0, &c), TGT_TMF_COMPLETE);
+    /* The abort is seen at the end of the current slice, long before the duration is over. */
+    assert_int_equal(h->done_calls, before);
+    run_parked();
+    assert_null(parked);
+    h->srv->exec.queue = NULL;
+    assert_int_equal(h->done_calls, before + 1);
+    assert_true(c.aborted);
+    /* SBC-3 4.11.2: the operation goes on after its command is aborted. */
+    dh_assert_sense(dh_tur(h, 0, 0), TGT_SK_NOT_READY, 0x04, 0x1b);
+    fake_now = 11000;
+    dh_assert_good(dh_tur(h, 0, 0));
+}
+
+static void test_without_a_server_clock_the_duration_adds_no_time(void **state)
+{
+    struct dh *h = *state;
+
+    assert_int_equal(tgt_lu_set_sanitize_ms(tgt_server_lu(h->srv, 0), 10000), 0);
+    dh_assert_good(sanitize(h, 0, 0, 0x80 | 0x02, 0, 0));
+    dh_assert_good(dh_tur(h, 0, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +673,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_block_device_characteristics_report_wabereq_and_wacereq_only_when_enabled, setup, teardown),
         cmocka_unit_test(test_erase_and_overwrite_on_a_file_lu),
+        cmocka_unit_test_setup_teardown(test_set_sanitize_ms_on_a_lu_without_sanitize_is_einval, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_emulated_duration_keeps_an_immed_sanitize_in_progress_until_its_completion_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emulated_duration_survives_lun_reset_and_logout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_sense_reports_sanitize_in_progress_with_the_elapsed_fraction,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_sense_reports_a_pending_unit_attention_before_the_sanitize,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sanitize_without_immed_completes_only_after_the_emulated_duration,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aborting_a_waiting_sanitize_ends_the_command_but_not_the_operation,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_a_server_clock_the_duration_adds_no_time, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
