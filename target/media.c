@@ -226,6 +226,12 @@ void tgt__media_nexus_lost(struct tgt_server *srv, uint32_t itn)
     }
 }
 
+void tgt__media_allow_removal(struct tgt_lu *lu, uint32_t itn)
+{
+    if (lu->media)
+        set_prevent(lu->media, itn, false);
+}
+
 void tgt__media_lu_reset(struct tgt_lu *lu)
 {
     struct tgt_media *m = lu->media;

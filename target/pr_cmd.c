@@ -186,6 +186,9 @@ enum tgt_exec_result tgt_pr_out(struct tgt_cmd *cmd)
             if (other && !lu->mode.tas && had)
                 tgt_ua_raise(lu, itn, PR_ASC_COMMANDS_CLEARED, PR_ASCQ_COMMANDS_CLEARED);
             tgt_lu_abort_nexus_tasks(lu, itn, cmd);
+            /* SPC-4 5.13.11.2.6 h): each preempted nexus is treated as if it sent PREVENT ALLOW MEDIUM REMOVAL
+             * with PREVENT=0. */
+            tgt__media_allow_removal(lu, itn);
         }
     }
     tgt_pr_status_to_sense(cmd, s, res.field_byte, res.field_bit);

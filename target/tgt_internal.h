@@ -356,6 +356,8 @@ bool tgt__media_present(const struct tgt_lu *lu);
 enum tgt_exec_result tgt__media_load_eject(struct tgt_cmd *cmd);
 /* The I_T nexus itn is gone (logout, connection loss, I_T NEXUS RESET): its PREVENT ends (SPC-4 6.13). */
 void tgt__media_nexus_lost(struct tgt_server *srv, uint32_t itn);
+/* PREVENT=0 for itn on lu alone, as PREEMPT AND ABORT does for each preempted nexus (SPC-4 5.13.11.2.6 h). */
+void tgt__media_allow_removal(struct tgt_lu *lu, uint32_t itn);
 /* A LU reset (also every LU on a target reset or power loss): every PREVENT ends (SPC-4 6.13). */
 void tgt__media_lu_reset(struct tgt_lu *lu);
 enum tgt_exec_result tgt_media_prevent_allow(struct tgt_cmd *cmd);

@@ -116,6 +116,32 @@ static int setup(void **state)
     return 0;
 }
 
+/* The same topology with LU 0 removable (INQUIRY RMB=1), for the PREVENT side effects of PREEMPT AND ABORT. */
+static int setup_removable(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    struct tgt_server_cfg cfg = { .target_name = "iqn.2026-11.org.prtarget:test", .n_ports = 2 };
+    struct tgt_lu_cfg lc = { .backend = TGT_BACKEND_MEM, .size = 1u << 20, .block_size = 512, .removable = true };
+    char err[256];
+    f->srv = tgt_server_new(&cfg, err, sizeof(err));
+    assert_non_null(f->srv);
+    assert_int_equal(tgt_server_add_lu(f->srv, &lc, err, sizeof(err)), 0);
+    f->a = tgt_nexus_login(f->srv, "iqn.2026-11.test:a", isid_a, 1);
+    f->b = tgt_nexus_login(f->srv, "iqn.2026-11.test:b", isid_b, 1);
+    f->c = tgt_nexus_login(f->srv, "iqn.2026-11.test:c", isid_c, 2);
+    assert_non_null(f->a);
+    assert_non_null(f->b);
+    assert_non_null(f->c);
+    f->buf = calloc(1, FX_BUF);
+    assert_non_null(f->buf);
+    tur_until_good(f, f->a);
+    tur_until_good(f, f->b);
+    tur_until_good(f, f->c);
+    *state = f;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     struct fx *f = *state;
@@ -681,6 +707,52 @@ static void test_reserve6_with_registrations_present_conflicts_unless_holder(voi
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- PREEMPT AND ABORT side effects ------------------------------------------------------------------------- */
+
+static struct tgt_cmd *prevent(struct fx *f, struct tgt_nexus *nx, uint8_t on)
+{
+    const uint8_t cdb[6] = { 0x1e, 0, 0, 0, on, 0 };
+    return run(f, nx, cdb, 6, 0, 0);
+}
+
+static struct tgt_cmd *eject(struct fx *f, struct tgt_nexus *nx)
+{
+    const uint8_t cdb[6] = { 0x1b, 0, 0, 0, 0x02, 0 }; /* LOEJ=1 START=0 */
+    return run(f, nx, cdb, 6, 0, 0);
+}
+
+static void test_preempt_and_abort_ends_the_preempted_nexus_prevent_medium_removal(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(prout(f, f->a, PR_OUT_REGISTER, 0, 0, 0xa, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->b, PR_OUT_REGISTER, 0, 0, 0xb, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->b, PR_OUT_RESERVE, PR_TYPE_WE, 0xb, 0, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prevent(f, f->b, 1)->status, TGT_STATUS_GOOD);
+    /* While B prevents removal the medium stays in (SPC-4 6.13), even for the new holder. */
+    assert_int_equal(prout(f, f->a, PR_OUT_PREEMPT, PR_TYPE_WE, 0xa, 0xb, 0)->status, TGT_STATUS_GOOD);
+    expect_sense(eject(f, f->a), TGT_SK_ILLEGAL_REQUEST, 0x53, 0x02);
+    /* SPC-4 5.13.11.2.6 h): PREEMPT AND ABORT acts as PREVENT=0 from every preempted nexus. */
+    assert_int_equal(prout(f, f->b, PR_OUT_REGISTER, 0, 0, 0xb, 0)->status, TGT_STATUS_CHECK_CONDITION);
+    tur_until_good(f, f->b);
+    assert_int_equal(prout(f, f->b, PR_OUT_REGISTER, 0, 0, 0xb, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->a, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE, 0xa, 0xb, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(eject(f, f->a)->status, TGT_STATUS_GOOD);
+}
+
+static void test_preempt_and_abort_leaves_the_prevent_of_nexuses_not_preempted(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(prout(f, f->a, PR_OUT_REGISTER, 0, 0, 0xa, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->b, PR_OUT_REGISTER, 0, 0, 0xb, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->b, PR_OUT_RESERVE, PR_TYPE_WE_RO, 0xb, 0, 0)->status, TGT_STATUS_GOOD);
+    /* C is not registered: under Write Exclusive - Registrants Only PREVENT=1 from it conflicts, so A prevents. */
+    assert_int_equal(prevent(f, f->a, 1)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->a, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WE_RO, 0xa, 0xb, 0)->status,
+                     TGT_STATUS_GOOD);
+    /* SPC-4 6.13: A's own prevention is untouched; only the preempted nexus B had its PREVENT ended. */
+    expect_sense(eject(f, f->a), TGT_SK_ILLEGAL_REQUEST, 0x53, 0x02);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +763,10 @@ int main(void)
         cmocka_unit_test(test_data_out_shorter_than_the_parameter_list_length_is_a_length_error),
         cmocka_unit_test(test_decode_takes_keys_flags_scope_and_type),
         cmocka_unit_test(test_ua_codes_are_2a_03_04_05),
+        cmocka_unit_test_setup_teardown(test_preempt_and_abort_ends_the_preempted_nexus_prevent_medium_removal,
+                                        setup_removable, teardown),
+        cmocka_unit_test_setup_teardown(test_preempt_and_abort_leaves_the_prevent_of_nexuses_not_preempted,
+                                        setup_removable, teardown),
         T(test_status_to_sense_mapping),
         T(test_sg_persist_sequence_from_two_initiators),
         T(test_pr_out_with_length_ffffffff_through_dispatch_is_parameter_list_length_error),
