@@ -12,6 +12,8 @@
 #define PRT_DEFAULT_LISTEN "127.0.0.1:3260"
 #define PRT_DEFAULT_TARGET "iqn.2026-11.org.prtarget:disk"
 #define PRT_DEFAULT_LUN "mem:1G"
+/* The longest emulated SANITIZE duration a LU accepts (",sanitize=TIME", "sanitize_seconds"): one day. */
+#define PRT_SANITIZE_MAX_MS (86400ull * 1000u)
 #define PRT_MAX_PORTALS 16  /* listening sockets of the whole process, and portals of one target */
 #define PRT_MAX_TARGETS 16
 #define PRT_MAX_LUNS 64
@@ -40,6 +42,7 @@ struct prt_lun_spec {
     uint8_t naa[8];
     bool removable;
     bool sanitize;       /* the LU accepts SANITIZE (",sanitize") */
+    uint64_t sanitize_ms; /* emulated SANITIZE duration (",sanitize=10s"); 0 = as long as the erase takes */
     const char *pr_profile;
 };
 

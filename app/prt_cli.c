@@ -22,7 +22,7 @@ static const char prt__usage[] =
     "                       file:PATH         an existing file, its size\n"
     "                       file:PATH:SIZE    created or extended to SIZE\n"
     "                       SIZE takes K M G T suffixes; append ,ro for read-only, ,bs=4096 for 4K blocks,\n"
-    "                       ,removable for a removable medium, ,sanitize to accept SANITIZE\n"
+    "                       ,removable, ,sanitize to accept SANITIZE (,sanitize=10s or =500ms: emulated time)\n"
     "  --state-dir DIR      persistent state (APTPL, LU identities). Default: beside a file LU\n"
     "  --control PATH       control socket for prtargetctl. Default $XDG_RUNTIME_DIR/prtarget.sock,\n"
     "                       /run/prtarget.sock as root\n"
@@ -80,7 +80,29 @@ int prt_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Options after the first ',' of a LUN spec: "ro", "bs=512", "bs=4096", "removable", "sanitize". */
+/* ",sanitize=TIME": the emulated SANITIZE duration, a whole number of seconds ("10s") or milliseconds ("500ms"),
+ * at most a day, since a longer one would only leave the LU unusable for the length of a test run. */
+static int prt__parse_sanitize_time(const char *t, uint64_t *ms)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    if (*t < '0' || *t > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(t, &end, 10);
+    if (errno || v > PRT_SANITIZE_MAX_MS)
+        return -EINVAL;
+    if (strcmp(end, "s") == 0 && v <= PRT_SANITIZE_MAX_MS / 1000)
+        *ms = v * 1000;
+    else if (strcmp(end, "ms") == 0)
+        *ms = v;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+/* Options after the first ',' of a LUN spec: "ro", "bs=512", "bs=4096", "removable", "sanitize[=TIME]". */
 static int prt__parse_lun_opts(char *opts, struct prt_lun_spec *lun, char *err, size_t errlen)
 {
     char *save = NULL;
@@ -90,6 +112,12 @@ static int prt__parse_lun_opts(char *opts, struct prt_lun_spec *lun, char *err, 
         } else if (strcmp(o, "removable") == 0) {
             lun->removable = true;
         } else if (strcmp(o, "sanitize") == 0) {
+            lun->sanitize = true;
+        } else if (strncmp(o, "sanitize=", 9) == 0) {
+            if (prt__parse_sanitize_time(o + 9, &lun->sanitize_ms) != 0) {
+                prt__err(err, errlen, "'%s': the sanitize time is like 10s or 500ms, at most 86400s", o);
+                return -EINVAL;
+            }
             lun->sanitize = true;
         } else if (strcmp(o, "bs=512") == 0) {
             lun->block_size = 512;

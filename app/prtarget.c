@@ -70,6 +70,9 @@ static int prt__build_one(struct prt_app *app, const struct prt_config *t, const
         int rc = tgt_server_add_lu(*out, &lc, err, sizeof err);
         if (rc)
             return prt__fail(PRT_EXIT_USAGE, "--lun %s: %s", ls->spec, err[0] ? err : strerror(-rc));
+        /* The emulated SANITIZE duration is a property of the LU once it exists (target/sanitize.c). */
+        if (ls->sanitize_ms && (rc = tgt_lu_set_sanitize_ms(tgt_server_lu(*out, i), ls->sanitize_ms)) != 0)
+            return prt__fail(PRT_EXIT_USAGE, "--lun %s: %s", ls->spec, strerror(-rc));
     }
     return 0;
 }
