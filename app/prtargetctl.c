@@ -331,6 +331,11 @@ static void prt_ctl_print_event(json_t *e)
     const char *tod = strlen(t) > 11 ? t + 11 : t;
 
     prt_ctl_nexus(json_object_get(e, "nexus"), who, sizeof who);
+    /* Every event names its target (one log serves all the daemon's targets); the line ends with it. */
+    if (json_is_string(json_object_get(e, "target"))) {
+        size_t n = strlen(who);
+        snprintf(who + n, sizeof who - n, " on %s", prt_ctl_str(e, "target"));
+    }
     if (strcmp(ev, "pr_out") == 0) {
         printf("%s LUN %lld PR OUT %s key %s sa_key %s type %s -> %s (%s%s%s) generation %lld by %s\n", tod,
                prt_ctl_int(e, "lun"), prt_ctl_str(e, "service_action"), prt_ctl_str(e, "key"), prt_ctl_str(e, "sa_key"),
