@@ -460,8 +460,10 @@ static enum pr_status pr_out_register_and_move(struct pr_state *st, uint32_t itn
         if (found != 1)
             return pr_field(res, PR_INVALID_FIELD_PARAM, (int)req->tid_off, -1);
     }
-    /* SPC-4 5.13.8: moving the reservation to the I_T nexus that already holds it is an invalid field. */
-    if (dest == itn)
+    /* SPC-4 5.13.8: a TransportID naming the sender's own initiator port is an invalid field, whatever the
+     * RELATIVE TARGET PORT IDENTIFIER says. */
+    const struct pr_itn *d = pr_itn_get(st->tab, dest), *me = pr_itn_get(st->tab, itn);
+    if (strcmp(d->iname, me->iname) == 0 && memcmp(d->isid, me->isid, sizeof(d->isid)) == 0)
         return pr_field(res, PR_INVALID_FIELD_PARAM, (int)req->tid_off, -1);
     if (!pr__is_registered(st, dest) && st->n_regs + 1 > st->max_regs)
         return PR_INSUFFICIENT_RESOURCES;

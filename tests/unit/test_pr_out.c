@@ -995,8 +995,37 @@ static void test_register_and_move_invalid_parameters_are_invalid_fields(void **
     assert_int_equal(out_req(f, f->a, &r), PR_INVALID_FIELD_PARAM); /* no state file */
     assert_int_equal(f->res.field_byte, 17);
     r.aptpl = false;
-    assert_int_equal(out_req(f, f->a, &r), PR_OK); /* to the same initiator port on port 2 */
-    assert_int_equal(key_of(f, f->a2), 8);
+    /* Another initiator port through the same target port is a valid destination. */
+    n = tid(t, "iqn.b,i,0x400000000001", true);
+    r.tid_len = n;
+    r.rtpi = 1;
+    assert_int_equal(out_req(f, f->a, &r), PR_OK);
+    assert_int_equal(key_of(f, f->b), 8);
+}
+
+static void test_register_and_move_to_own_initiator_port_on_another_target_port_is_invalid_field(void **state)
+{
+    struct fx *f = *state;
+    reg(f, f->a, 1);
+    assert_int_equal(out(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 1, 0), PR_OK);
+    uint8_t t[64];
+    size_t n = tid(t, "iqn.a,i,0x400000000001", true);
+    struct pr_out_req r = { .sa = PR_OUT_REGISTER_AND_MOVE, .key = 1, .sa_key = 8, .rtpi = 2, .tid = t,
+                            .tid_len = n, .tid_off = 24 };
+    /* SPC-4 5.13.8: the TransportID names the sender's initiator port; port 2 makes it another I_T nexus (A2) but
+     * not another initiator port. */
+    assert_int_equal(out_req(f, f->a, &r), PR_INVALID_FIELD_PARAM);
+    assert_int_equal(f->res.field_byte, 24);
+    assert_false(pr_state_registered(f->st, f->a2, NULL));
+    struct pr_resv_info ri;
+    pr_state_reservation(f->st, &ri);
+    assert_int_equal(ri.holder, f->a);
+    assert_int_equal(pr_state_generation(f->st), 1);
+    /* A name-only TransportID that resolves to the sender's initiator port is refused the same way. */
+    n = tid(t, "iqn.a", false);
+    r.tid_len = n;
+    assert_int_equal(out_req(f, f->a, &r), PR_INVALID_FIELD_PARAM);
+    assert_int_equal(f->res.field_byte, 24);
 }
 
 /* ---- REPLACE LOST RESERVATION ----------------------------------------------------------------------------------------- */
@@ -1140,6 +1169,7 @@ int main(void)
         T(test_register_and_move_unreg_unregisters_the_source),
         T(test_register_and_move_needs_a_reservation_not_all_registrants_held_by_the_sender),
         T(test_register_and_move_invalid_parameters_are_invalid_fields),
+        T(test_register_and_move_to_own_initiator_port_on_another_target_port_is_invalid_field),
         T(test_replace_lost_reservation_when_nothing_was_lost_is_invalid_release),
         T(test_lost_reservation_blocks_other_service_actions_until_replaced),
         T(test_replace_lost_reservation_unsupported_by_spc3_profile),

@@ -138,6 +138,10 @@ static void test_register_and_move_by_non_holder_or_without_reservation_is_refus
     assert_int_equal(register_and_move(a, KEY_A, KEY_A, false, 1, ITEST_INAME_A, 1, &s), SCSI_STATUS_CHECK_CONDITION);
     assert_int_equal(s.key, SCSI_SENSE_ILLEGAL_REQUEST);
     assert_int_equal(s.asc, 0x26);
+    /* SPC-4 5.13.8: the same initiator port through the other target port is still the sender's own port. */
+    assert_int_equal(register_and_move(a, KEY_A, KEY_A, false, 2, ITEST_INAME_A, 1, &s), SCSI_STATUS_CHECK_CONDITION);
+    assert_int_equal(s.key, SCSI_SENSE_ILLEGAL_REQUEST);
+    assert_int_equal(s.asc, 0x26);
     /* A relative target port that does not exist is an invalid field too; nothing moved. */
     assert_int_equal(register_and_move(a, KEY_A, KEY_C, false, 3, PRIT_INAME_C, 3, &s), SCSI_STATUS_CHECK_CONDITION);
     assert_int_equal(s.asc, 0x26);
