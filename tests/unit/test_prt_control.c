@@ -341,6 +341,75 @@ static void test_target_param_picks_another_target_and_an_unknown_one_is_32602(v
     tgt_server_free(other);
 }
 
+/* docs/control.md "Several targets": status without "target" lists every target with its own portals and LU
+ * count; with it, the named target only. alua.show/alua.set act on the named target's groups, whose portals are
+ * its own. */
+static void test_status_lists_every_target_and_alua_honours_target(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    struct tgt_server_cfg cfg = { .target_name = "iqn.2026-11.org.prtarget:other", .n_ports = 2 };
+    struct tgt_lu_cfg l0 = { .backend = TGT_BACKEND_MEM, .size = 4 << 20 };
+    struct tgt_server *other = tgt_server_new(&cfg, err, sizeof err);
+    assert_non_null(other);
+    assert_int_equal(tgt_server_add_lu(other, &l0, err, sizeof err), 0);
+    struct tgt_server *const more[] = { other };
+    const char *const names[] = { "iqn.2026-11.org.prtarget:other" };
+    const char *const other_portals[] = { "127.0.0.1:3260", "127.0.0.2:3261" };
+    const char *const *const more_portals[] = { other_portals };
+    const unsigned more_n[] = { 2 };
+    struct prt_control_env env = { .tgt = f->srv, .target_name = "iqn.2026-11.org.prtarget:test",
+                                   .portals = portals, .n_portals = 1, .version = "9.9",
+                                   .more_tgt = more, .more_names = names, .n_more = 1,
+                                   .more_portals = more_portals, .more_n_portals = more_n };
+    prt_control_free(f->ctl);
+    f->ctl = prt_control_new(&env);
+    assert_non_null(f->ctl);
+
+    json_t *r = call(f, "status", NULL);
+    json_t *ts = json_object_get(r, "targets");
+    assert_int_equal(json_array_size(ts), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ts, 0), "name")),
+                        "iqn.2026-11.org.prtarget:test");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ts, 0), "luns")), 2);
+    json_t *t1 = json_array_get(ts, 1);
+    assert_string_equal(json_string_value(json_object_get(t1, "name")), "iqn.2026-11.org.prtarget:other");
+    assert_int_equal(json_integer_value(json_object_get(t1, "luns")), 1);
+    json_t *p1 = json_object_get(t1, "portals");
+    assert_int_equal(json_array_size(p1), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p1, 1), "address")), "127.0.0.2:3261");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(p1, 1), "tpgt")), 2);
+    json_decref(r);
+    r = call(f, "status", "{\"target\":\"iqn.2026-11.org.prtarget:other\"}");
+    assert_null(json_object_get(r, "targets"));
+    assert_string_equal(json_string_value(json_object_get(r, "target")), "iqn.2026-11.org.prtarget:other");
+    assert_int_equal(json_array_size(json_object_get(r, "portals")), 2);
+    assert_int_equal(json_integer_value(json_object_get(r, "luns")), 1);
+    json_decref(r);
+    r = call(f, "luns", "{\"target\":\"iqn.2026-11.org.prtarget:other\"}");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "target")),
+                        "iqn.2026-11.org.prtarget:other");
+    json_decref(r);
+
+    /* SPC-4 5.16: the other target's group 2 goes to standby; the first target's only group stays as it was. */
+    r = call(f, "alua.set", "{\"target\":\"iqn.2026-11.org.prtarget:other\",\"tpg\":2,\"state\":\"standby\"}");
+    assert_string_equal(json_string_value(json_object_get(r, "state")), "standby");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "portals"), 0)), "127.0.0.2:3261");
+    json_decref(r);
+    assert_int_equal(tgt_alua_get_state(other, 2), TGT_ALUA_STANDBY);
+    assert_int_equal(tgt_alua_get_state(f->srv, 1), TGT_ALUA_ACTIVE_OPTIMIZED);
+    r = call(f, "alua.show", NULL);
+    assert_int_equal(json_array_size(r), 1);
+    json_decref(r);
+    r = call(f, "alua.show", "{\"target\":\"iqn.2026-11.org.prtarget:other\"}");
+    assert_int_equal(json_array_size(r), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 1), "state")), "standby");
+    json_decref(r);
+    /* The first target has one group: its group 2 does not exist. */
+    assert_int_equal(call_error(f, "alua.set", "{\"tpg\":2,\"state\":\"standby\"}"), -32602);
+    tgt_server_free(other);
+}
+
 static void test_pr_reset_returns_the_lu_to_no_registrations(void **state)
 {
     struct fx *f = *state;
@@ -599,6 +668,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_drop_nexus_needs_an_initiator_and_a_transport, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_follow_and_watch_subscribe_the_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_lists_every_target_and_alua_honours_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_target_param_picks_another_target_and_an_unknown_one_is_32602, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mutated_and_random_requests_always_get_wellformed_answers, setup,

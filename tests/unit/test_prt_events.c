@@ -336,6 +336,71 @@ static void test_names_cover_every_type_service_action_and_status(void **state)
     assert_string_equal(prt_ua_name(0x55, 0x55), "UNIT ATTENTION");
 }
 
+/* docs/control.md "Several targets": one log takes the events of every target; each names its target, and its
+ * nexus is named from that target's own I_T nexus table (the same id means another nexus on another target). */
+static void test_events_of_another_target_carry_its_name_and_its_own_nexus(void **state)
+{
+    struct fx *f = *state;
+    struct prt_events *ev;
+    char err[256];
+    struct tgt_server_cfg tc = { .target_name = "iqn.2026-11.org.prtarget:other", .n_ports = 2 };
+    struct tgt_server *other = tgt_server_new(&tc, err, sizeof err);
+    assert_non_null(other);
+    static const uint8_t isid_b[6] = { 0x23, 0xd0, 0x00, 0x00, 0x00, 0x02 };
+    struct tgt_nexus *nx = tgt_nexus_login(other, "iqn.2026-11.test:b", isid_b, 2);
+    assert_non_null(nx);
+    struct prt_events_cfg cfg = { .path = f->path, .tgt = f->srv, .target_name = "iqn.2026-11.org.prtarget:test",
+                                  .publish = publish, .publish_ctx = f, .wall_ms = pinned_clock };
+    struct tgt_event e = pr_out_event(f);
+
+    assert_int_equal(prt_events_open(&ev, &cfg, err, sizeof err), 0);
+    void *src = prt_events_add_target(ev, other, "iqn.2026-11.org.prtarget:other");
+    assert_non_null(src);
+    prt_events_sink(ev, &e);
+    struct tgt_event eb = e;
+    eb.itn = tgt_nexus_id(nx);
+    eb.lun = 0;
+    prt_events_target_sink(src, &eb);
+    assert_int_equal(prt_events_count(ev), 2);
+    assert_int_equal(f->n_published, 2);
+    assert_non_null(strstr(f->published[0], "\"target\":\"iqn.2026-11.org.prtarget:test\""));
+    assert_non_null(strstr(f->published[1], "\"target\":\"iqn.2026-11.org.prtarget:other\""));
+
+    /* The in-memory history names each event's target and nexus the same way, however late it is read. */
+    json_t *a = prt_events_recent(ev, 0);
+    assert_int_equal(json_array_size(a), 2);
+    json_t *o = json_array_get(a, 1);
+    assert_string_equal(json_string_value(json_object_get(o, "target")), "iqn.2026-11.org.prtarget:other");
+    json_t *n = json_object_get(o, "nexus");
+    assert_string_equal(json_string_value(json_object_get(n, "initiator")), "iqn.2026-11.test:b");
+    assert_int_equal(json_integer_value(json_object_get(n, "target_port")), 2);
+    o = json_array_get(a, 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "nexus"), "initiator")),
+                        "iqn.2026-11.test:a");
+    json_decref(a);
+
+    /* The table of sources is bounded: past PRT_EVENTS_TARGETS, adding one fails instead of overrunning. */
+    unsigned added = 2;
+    while (prt_events_add_target(ev, other, "x"))
+        added++;
+    assert_int_equal(added, PRT_EVENTS_TARGETS);
+    prt_events_close(ev);
+    tgt_server_free(other);
+}
+
+/* Without a target name (one target, or a caller that does not ask), events carry no "target" member. */
+static void test_event_without_target_name_has_no_target_member(void **state)
+{
+    struct fx *f = *state;
+    struct tgt_event e = pr_out_event(f);
+    json_t *o = prt_event_json(&e, f->srv, NULL, 0);
+    assert_null(json_object_get(o, "target"));
+    json_decref(o);
+    o = prt_event_json(&e, f->srv, "iqn.x:t", 0);
+    assert_string_equal(json_string_value(json_object_get(o, "target")), "iqn.x:t");
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +417,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_keeps_the_newest_events_and_limit_returns_the_last_n, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_log_path_fails_naming_the_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_of_another_target_carry_its_name_and_its_own_nexus, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_event_without_target_name_has_no_target_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_cover_every_type_service_action_and_status, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
