@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "app/prt_app.h"
+#include "target/tgt.h"
 
 struct fx {
     char dir[64];
@@ -303,6 +304,38 @@ static void test_several_targets_each_keep_their_portals_luns_and_acl_and_flags_
     assert_null(strchr(f->err, '\n'));
 }
 
+/* docs/config.md "Several targets": targets[N].alua is kept per target, and (SPC-4 5.16: one group per portal of
+ * that target) a tpg past that target's own portals is refused, naming the entry; B's portals, not A's, count. */
+static void test_each_targets_alua_is_kept_and_a_tpg_past_its_portals_is_refused(void **state)
+{
+    struct fx *f = *state;
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fputs("{\"targets\":[{\"name\":\"iqn.2026-11.org.example:a\",\"portals\":[\"127.0.0.1:3260\"]},"
+          "{\"name\":\"iqn.2026-11.org.example:b\",\"portals\":[\"127.0.0.1:3260\",\"127.0.0.2:3260\"],"
+          "\"alua\":[{\"tpg\":2,\"state\":\"standby\"}]}]}",
+          fp);
+    fclose(fp);
+    char *argv[] = { "prtarget", "--config", f->path, NULL };
+    assert_int_equal(parse(&f->cfg, 3, argv, f->err, sizeof f->err), 0);
+    assert_int_equal(f->cfg.n_alua, 0);
+    assert_int_equal(f->cfg.more[0].n_alua, 1);
+    assert_int_equal(f->cfg.more[0].alua[0].tpg, 2);
+    assert_int_equal(f->cfg.more[0].alua[0].state, TGT_ALUA_STANDBY);
+    prt_config_release(&f->cfg);
+
+    fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fputs("{\"targets\":[{\"name\":\"iqn.2026-11.org.example:a\",\"portals\":[\"127.0.0.1:3260\",\"127.0.0.2:3260\","
+          "\"127.0.0.3:3260\"]},{\"name\":\"iqn.2026-11.org.example:b\",\"portals\":[\"127.0.0.2:3260\"],"
+          "\"alua\":[{\"tpg\":2,\"state\":\"standby\"}]}]}",
+          fp);
+    fclose(fp);
+    assert_int_not_equal(parse(&f->cfg, 3, argv, f->err, sizeof f->err), 0);
+    assert_non_null(strstr(f->err, "targets[1].alua[0].tpg: target port group 2 but there is only 1 portal"));
+    assert_null(strchr(f->err, '\n'));
+}
+
 static void test_flags_win_over_the_file_and_lists_replace_as_a_whole(void **state)
 {
     struct fx *f = *state;
@@ -455,6 +488,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_target_name_portals_and_profile_are_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_what_the_daemon_cannot_serve_is_refused_by_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_syntax_errors_give_line_and_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_targets_alua_is_kept_and_a_tpg_past_its_portals_is_refused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_flags_win_over_the_file_and_lists_replace_as_a_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_pr_profile_flag_and_bad_file_name_the_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_and_chap_of_the_file_reach_the_config, setup, teardown),
