@@ -114,9 +114,10 @@ static const struct tgt_cmd_row rows[] = {
     { 0x83, 0x00, 16, { 0x83, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, WR, DO | SA,
       tgt_xcopy_lid1, "EXTENDED COPY(LID1)" },
     /* SPC-4 6.18: RECEIVE COPY RESULTS, LIST IDENTIFIER (COPY STATUS only), ALLOCATION LENGTH (xcopy.c). */
-    { 0x84, 0x00, 16, { 0x84, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, RD, DI | SA,
+    /* SPC-4 5.13.1 Table 65: both pass every persistent reservation type. */
+    { 0x84, 0x00, 16, { 0x84, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OKP, DI | SA,
       tgt_xcopy_receive_results, "RECEIVE COPY RESULTS / COPY STATUS" },
-    { 0x84, 0x03, 16, { 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, RD, DI | SA,
+    { 0x84, 0x03, 16, { 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OKP, DI | SA,
       tgt_xcopy_receive_results, "RECEIVE COPY RESULTS / OPERATING PARAMETERS" },
     { 0x88, 0, 16, U_LBA16(0x88, 0x1e), RD, DI, tgt_sbc_read, "READ(16)" },
     /* SBC-3 5.3: DPO, FUA, FUA_NV, LBA, NUMBER OF LOGICAL BLOCKS (byte 13), GROUP NUMBER. */
@@ -143,12 +144,13 @@ static const struct tgt_cmd_row rows[] = {
     /* SPC-4 6.27: SELECT REPORT, ALLOCATION LENGTH. */
     { 0xa0, 0, 12, { 0xa0, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OK,
       DI | TGT_F_NO_LU | TGT_F_SKIP_UA, tgt_spc_report_luns, "REPORT LUNS" },
+    /* SPC-4 5.13.1 Table 65: REPORT SUPPORTED OPERATION CODES passes Write Exclusive, conflicts Exclusive Access. */
     /* SPC-4 6.35: RCTD, REPORTING OPTIONS, REQUESTED OPERATION CODE, REQUESTED SERVICE ACTION, ALLOCATION
      * LENGTH. */
     /* SPC-4 6.36: PARAMETER DATA FORMAT (bit 5: extended header), ALLOCATION LENGTH (alua.c). */
     { 0xa3, 0x0a, 12, { 0xa3, 0x2a, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OKP, DI | SA,
       tgt_alua_report_tpg, "REPORT TARGET PORT GROUPS" },
-    { 0xa3, 0x0c, 12, { 0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0 }, OKP, DI | SA,
+    { 0xa3, 0x0c, 12, { 0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0 }, RD, DI | SA,
       tgt_spc_rsoc, "REPORT SUPPORTED OPERATION CODES" },
     /* SPC-4 6.44: PARAMETER LIST LENGTH (alua.c). */
     { 0xa4, 0x0a, 12, { 0xa4, 0x0a, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 }, WR, DO | SA, tgt_alua_set_tpg,

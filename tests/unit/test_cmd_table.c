@@ -100,7 +100,11 @@ static void test_pr_access_classes_follow_spc4_table_63_and_sbc3_table_13(void *
     assert_int_equal(row(0x5e, 0)->pr, PR_ACCESS_ALLOWED_PR); /* PR IN */
     assert_int_equal(row(0x25, 0)->pr, PR_ACCESS_ALLOWED_PR); /* READ CAPACITY(10) */
     assert_int_equal(row(0x9e, 0x10)->pr, PR_ACCESS_ALLOWED_PR);
-    assert_int_equal(row(0xa3, 0x0c)->pr, PR_ACCESS_ALLOWED_PR);
+    /* SPC-4 Table 65: RECEIVE COPY STATUS(LID1) and RECEIVE COPY OPERATING PARAMETERS pass every type. */
+    assert_int_equal(row(0x84, 0x00)->pr, PR_ACCESS_ALLOWED_PR);
+    assert_int_equal(row(0x84, 0x03)->pr, PR_ACCESS_ALLOWED_PR);
+    /* SPC-4 Table 65: REPORT SUPPORTED OPERATION CODES passes Write Exclusive, conflicts Exclusive Access. */
+    assert_int_equal(row(0xa3, 0x0c)->pr, PR_ACCESS_READ);
     assert_int_equal(row(0x00, 0)->pr, PR_ACCESS_TUR);
     /* Reads of the medium. */
     static const uint8_t reads[] = { 0x08, 0x28, 0xa8, 0x88, 0x2f, 0xaf, 0x8f, 0x1a, 0x5a, 0x34, 0x90 };

@@ -707,6 +707,54 @@ static void test_reserve6_with_registrations_present_conflicts_unless_holder(voi
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- access table (SPC-4 5.13.1 Table 65) --------------------------------------------------------------------- */
+
+static struct tgt_cmd *rsoc_all(struct fx *f, struct tgt_nexus *nx)
+{
+    const uint8_t cdb[12] = { 0xa3, 0x0c, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0 };
+    return run(f, nx, cdb, 12, 0, 4096);
+}
+
+static struct tgt_cmd *receive_copy_operating_parameters(struct fx *f, struct tgt_nexus *nx)
+{
+    const uint8_t cdb[16] = { 0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0 };
+    return run(f, nx, cdb, 16, 0, 4096);
+}
+
+static void test_rsoc_passes_write_exclusive_and_conflicts_exclusive_access_for_non_registrants(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(prout(f, f->a, PR_OUT_REGISTER, 0, 0, 0xa, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->b, PR_OUT_REGISTER, 0, 0, 0xb, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_EA, 0xa, 0, 0)->status, TGT_STATUS_GOOD);
+    /* SPC-4 Table 65: under Exclusive Access a non-holder, registered or not, is in conflict. */
+    assert_int_equal(rsoc_all(f, f->c)->status, TGT_STATUS_RESERVATION_CONFLICT);
+    assert_int_equal(rsoc_all(f, f->b)->status, TGT_STATUS_RESERVATION_CONFLICT);
+    assert_int_equal(rsoc_all(f, f->a)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->a, PR_OUT_RELEASE, PR_TYPE_EA, 0xa, 0, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_WE, 0xa, 0, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(rsoc_all(f, f->c)->status, TGT_STATUS_GOOD);
+    assert_int_equal(prout(f, f->a, PR_OUT_RELEASE, PR_TYPE_WE, 0xa, 0, 0)->status, TGT_STATUS_GOOD);
+    /* Registrants Only: every registrant has the holder's access. */
+    assert_int_equal(prout(f, f->a, PR_OUT_RESERVE, PR_TYPE_EA_RO, 0xa, 0, 0)->status, TGT_STATUS_GOOD);
+    assert_int_equal(rsoc_all(f, f->b)->status, TGT_STATUS_GOOD);
+    assert_int_equal(rsoc_all(f, f->c)->status, TGT_STATUS_RESERVATION_CONFLICT);
+}
+
+static void test_receive_copy_results_passes_every_reservation_type(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(prout(f, f->a, PR_OUT_REGISTER, 0, 0, 0xa, 0)->status, TGT_STATUS_GOOD);
+    static const uint8_t types[] = { PR_TYPE_WE, PR_TYPE_EA, PR_TYPE_WE_RO, PR_TYPE_EA_RO, PR_TYPE_WE_AR,
+                                     PR_TYPE_EA_AR };
+    for (size_t i = 0; i < sizeof(types); i++) {
+        assert_int_equal(prout(f, f->a, PR_OUT_RESERVE, types[i], 0xa, 0, 0)->status, TGT_STATUS_GOOD);
+        /* SPC-4 Table 65: RECEIVE COPY OPERATING PARAMETERS is Allowed in every column. */
+        assert_int_equal(receive_copy_operating_parameters(f, f->c)->status, TGT_STATUS_GOOD);
+        assert_int_equal(prout(f, f->a, PR_OUT_RELEASE, types[i], 0xa, 0, 0)->status, TGT_STATUS_GOOD);
+    }
+}
+
 /* ---- PREEMPT AND ABORT side effects ------------------------------------------------------------------------- */
 
 static struct tgt_cmd *prevent(struct fx *f, struct tgt_nexus *nx, uint8_t on)
@@ -763,6 +811,9 @@ int main(void)
         cmocka_unit_test(test_data_out_shorter_than_the_parameter_list_length_is_a_length_error),
         cmocka_unit_test(test_decode_takes_keys_flags_scope_and_type),
         cmocka_unit_test(test_ua_codes_are_2a_03_04_05),
+        cmocka_unit_test_setup_teardown(
+            test_rsoc_passes_write_exclusive_and_conflicts_exclusive_access_for_non_registrants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receive_copy_results_passes_every_reservation_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_preempt_and_abort_ends_the_preempted_nexus_prevent_medium_removal,
                                         setup_removable, teardown),
         cmocka_unit_test_setup_teardown(test_preempt_and_abort_leaves_the_prevent_of_nexuses_not_preempted,
