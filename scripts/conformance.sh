@@ -4,7 +4,7 @@
 # What runs, exactly: for every test family F that `iscsi-test-cu -l` lists, a fresh prtarget is started with two
 # portals (ephemeral loopback ports, so MultipathIO runs) and four LUs,
 #   prtarget --listen 127.0.0.1:0 --listen 127.0.0.1:0 \
-#            --lun mem:256M --lun mem:64M,removable --lun mem:64M,ro --lun mem:64M,sanitize
+#            --lun mem:256M --lun mem:64M,removable --lun mem:64M,ro --lun mem:64M,sanitize=10s
 # then the design's command with -V added, limited to F and pointed at the LU that F needs:
 #   iscsi-test-cu -d -S -v -V -i INAME1 -I INAME2 -t ALL.F URL1/LUN URL2/LUN
 # (LUN 1, removable: NoMedia, PreventAllow, StartStopUnit; LUN 2, read-only: ReadOnly; LUN 3, SANITIZE enabled:
@@ -65,7 +65,7 @@ prt_pid=""
 
 # The LU each family runs against. Families that need a removable medium, a write-protected LU or SANITIZE get an
 # LU configured that way; with a plain LU they would only skip themselves.
-prt_luns=(mem:256M mem:64M,removable mem:64M,ro mem:64M,sanitize)
+prt_luns=(mem:256M mem:64M,removable mem:64M,ro mem:64M,sanitize=10s)
 prt_lun_for() {
     case "$1" in
         NoMedia|PreventAllow|StartStopUnit) echo 1 ;;
