@@ -100,6 +100,11 @@ int isc_conn_feed(struct isc_conn *c, const uint8_t *data, size_t len);
 /* The socket is gone (EOF, error, or after ops->close). No ops may be called after this; the connection is
  * freed once its outstanding target commands complete. */
 void isc_conn_release(struct isc_conn *c);
+/* The peer is gone (EOF or a read error), before the socket's close has completed: end the session now, so the
+ * I_T nexus loss (SPC-2 reservation released, PREVENT ended) is in effect before any other connection's next
+ * command is processed, even one read in the same loop iteration. Ops may still complete (write callbacks);
+ * isc_conn_release() follows from the close callback as usual. */
+void isc_conn_peer_gone(struct isc_conn *c);
 /* Timers: called periodically (e.g. every second) with the current time. */
 void isc_server_tick(struct isc_server *srv, uint64_t now_ms);
 /* Stop: log every session out (Async logout request), abort what is outstanding. */

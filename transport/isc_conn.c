@@ -109,16 +109,24 @@ void isc__conn_drop(struct isc_conn *c, bool flush)
     }
 }
 
+void isc_conn_peer_gone(struct isc_conn *c)
+{
+    if (!c || c->state == ISC_CONN_CLOSED)
+        return;
+    isc__conn_hold(c);
+    /* RFC 7143 6.3.4: at ErrorRecoveryLevel 0 a failed connection fails its session at once. */
+    c->state = ISC_CONN_CLOSED;
+    if (c->sess)
+        isc__session_end(c->sess);
+    isc__conn_put(c);
+}
+
 void isc_conn_release(struct isc_conn *c)
 {
     if (!c)
         return;
     isc__conn_hold(c);
-    if (c->state != ISC_CONN_CLOSED) {
-        c->state = ISC_CONN_CLOSED;
-        if (c->sess)
-            isc__session_end(c->sess);
-    }
+    isc_conn_peer_gone(c);
     c->released = true;
     isc__conn_put(c);
 }

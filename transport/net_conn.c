@@ -81,6 +81,9 @@ static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (nread != UV_EOF)
             net__log(nc->nl, NET_LOG_DEBUG, "connection %s: read: %s", nc->peer, uv_strerror((int)nread));
         uv_read_stop(s);
+        /* End the session before this loop iteration reads another connection's command (isc.h). */
+        if (!nc->released)
+            isc_conn_peer_gone(nc->ic);
         net__close_now(nc);
         return;
     }
