@@ -5,6 +5,7 @@
  * nop_timeout 30 s, time injected through h->now. Every test runs with whole-PDU, byte-by-byte and random
  * feeding. */
 #include "isc_harness.h"
+#include "target/tgt_internal.h"
 
 static void test_nop_out_ping_is_echoed_with_its_data(void **state)
 {
@@ -219,6 +220,32 @@ static void test_bytes_after_close_are_refused(void **state)
     assert_true(isc_conn_feed(h->c, junk, sizeof(junk)) < 0);
 }
 
+/* RFC 7143 6.3.4 + SPC-2 5.5.1: when the peer goes away the session ends at once, so its SPC-2 reservation is
+ * released before any other connection's next command is processed, even before the socket's close completes. */
+static void test_peer_gone_ends_the_session_and_releases_its_spc2_reservation_before_release(void **state)
+{
+    struct h *h = *state;
+    h_login(h);
+    uint8_t reserve6[16] = {0x16};
+    uint32_t itt = h->itt++;
+    h_scsi(h, itt, 0x80, reserve6, 0, NULL, 0, false);
+    h_flush(h);
+    struct h_pdu p;
+    h_expect(h, ISC_OP_SCSI_RSP, &p);
+    assert_int_equal(p.bhs[3], TGT_STATUS_GOOD);
+    h_pdu_free(&p);
+
+    static const uint8_t isid_b[6] = {0x80, 0, 0, 0, 0, 0x42};
+    struct tgt_nexus *other = tgt_nexus_login(h->tgt, "iqn.2026-11.org.test:other", isid_b, 1);
+    assert_non_null(other);
+    const struct pr_state *pr = tgt_lu_pr(tgt_server_lu(h->tgt, 0));
+    assert_int_equal(pr_check_access(pr, tgt_nexus_id(other), PR_ACCESS_WRITE), PR_CONFLICT);
+
+    isc_conn_peer_gone(h->c);
+    assert_int_equal(pr_check_access(pr, tgt_nexus_id(other), PR_ACCESS_WRITE), PR_OK);
+    assert_int_equal(isc_conn_feed(h->c, reserve6, sizeof(reserve6)) < 0, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +261,7 @@ int main(void)
         H_TEST(test_shutdown_sends_async_logout_request),
         H_TEST(test_release_with_writes_in_flight_frees_after_their_completion),
         H_TEST(test_bytes_after_close_are_refused),
+        H_TEST(test_peer_gone_ends_the_session_and_releases_its_spc2_reservation_before_release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
